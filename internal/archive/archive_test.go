@@ -1,0 +1,207 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var created = time.Date(2026, 11, 22, 2, 0, 4, 0, time.UTC)
+
+func build(t *testing.T, compression string, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, compression, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dump.sql", "media/logo é.png"} {
+		data, ok := files[name]
+		if !ok {
+			continue
+		}
+		sum, err := w.Add(name, int64(len(data)), created, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(data)
+		if sum.SHA256 != hex.EncodeToString(h[:]) || sum.Size != int64(len(data)) {
+			t.Errorf("sum = %+v", sum)
+		}
+	}
+	if err := w.Close(&Manifest{Gardien: "test", Job: "db", Run: "ab12", Host: "h", Source: "https-zip https://x/dump.zip", Created: created}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestRoundTrip(t *testing.T) {
+	files := map[string][]byte{
+		"dump.sql":         bytes.Repeat([]byte("COPY public.t (a) FROM stdin;\n1\n\\.\n"), 50000),
+		"media/logo é.png": {0x89, 'P', 'N', 'G'},
+	}
+	for _, comp := range []string{"gzip", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			dir := t.TempDir()
+			m, err := Extract(bytes.NewReader(build(t, comp, files)), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Job != "db" || m.Run != "ab12" || m.Source != "https-zip https://x/dump.zip" || !m.Created.Equal(created) || len(m.Files) != 2 {
+				t.Errorf("manifest = %+v", m)
+			}
+			for name, want := range files {
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: %d bytes, %v", name, len(got), err)
+				}
+			}
+			left, _ := filepath.Glob(filepath.Join(dir, ".*.part"))
+			if len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
+}
+
+// The archive is a standard .tgz: the system's tar opens it.
+func TestSystemTarReadsIt(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("no tar on this machine")
+	}
+	dump := bytes.Repeat([]byte("2026\tx\n"), 100000)
+	dir := t.TempDir()
+	tgz := filepath.Join(dir, "20261122.tgz")
+	if err := os.WriteFile(tgz, build(t, "gzip", map[string][]byte{"dump.sql": dump}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o700)
+	if b, err := exec.Command("tar", "xzf", tgz, "-C", out).CombinedOutput(); err != nil {
+		t.Fatalf("tar xzf: %v: %s", err, b)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "dump.sql"))
+	if err != nil || !bytes.Equal(got, dump) {
+		t.Fatalf("dump.sql extracted by tar differs (%d bytes, %v)", len(got), err)
+	}
+	man, err := os.ReadFile(filepath.Join(out, "MANIFEST"))
+	h := sha256.Sum256(dump)
+	if err != nil || !strings.Contains(string(man), hex.EncodeToString(h[:])+"  700000  dump.sql") {
+		t.Errorf("MANIFEST = %q, %v", man, err)
+	}
+}
+
+func TestAddSourceErrors(t *testing.T) {
+	scenarios := []struct {
+		name string
+		r    io.Reader
+		size int64
+		want string
+	}{
+		{"shorter than announced", strings.NewReader("abc"), 10, "got 3 bytes of 10"},
+		{"longer than announced", strings.NewReader("abcdef"), 3, "longer than the 3 bytes"},
+		{"read error", io.MultiReader(strings.NewReader("ab"), errReader{errors.New("zip: checksum error")}), 10, "checksum error"},
+		{"error after the last byte", io.MultiReader(strings.NewReader("abc"), errReader{errors.New("zip: checksum error")}), 3, "checksum error"},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			w, err := NewWriter(io.Discard, "gzip", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.Add("dump.sql", sc.size, created, sc.r)
+			var se *SourceError
+			if !errors.As(err, &se) || !strings.Contains(err.Error(), sc.want) {
+				t.Errorf("err = %v, want a SourceError with %q", err, sc.want)
+			}
+		})
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// rawTgz builds a .tgz by hand, for archives gardien would never write.
+func rawTgz(t *testing.T, entries []tar.Header, bodies []string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for i, h := range entries {
+		h.Size = int64(len(bodies[i]))
+		if h.Typeflag == tar.TypeSymlink {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(tw, bodies[i])
+	}
+	tw.Close()
+	gz.Close()
+	return buf.Bytes()
+}
+
+func TestExtractRefuses(t *testing.T) {
+	manifest := "format: 1\nfiles:\n" + strings.Repeat("0", 64) + "  1  dump.sql\n"
+	scenarios := []struct {
+		name    string
+		entries []tar.Header
+		bodies  []string
+		want    string
+	}{
+		{"parent path", []tar.Header{{Name: "../../etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"root:x:0:0"}, "outside the target directory"},
+		{"absolute path", []tar.Header{{Name: "/etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"x"}, "outside the target directory"},
+		{"symlink", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}, []string{""}, "refused"},
+		{"no manifest", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"x"}, "no MANIFEST"},
+		{"checksum mismatch", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}, {Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{"x", manifest}, "the manifest says"},
+		{"file missing", []tar.Header{{Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{manifest}, "missing from the archive"},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "restore")
+			_, err := Extract(bytes.NewReader(rawTgz(t, sc.entries, sc.bodies)), dir)
+			if err == nil || !strings.Contains(err.Error(), sc.want) {
+				t.Fatalf("err = %v, want %q", err, sc.want)
+			}
+			if _, err := os.Stat(filepath.Join(parent, "etc")); err == nil {
+				t.Error("a file was written outside the target directory")
+			}
+		})
+	}
+}
+
+func TestExtractNotAnArchive(t *testing.T) {
+	_, err := Extract(strings.NewReader("<html>not found</html>"), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "not a gzip or zstd archive") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	m := &Manifest{Gardien: "1.0", Job: "db", Run: "ab12", Host: "srv", Source: "https-zip https://x", Created: created,
+		Files: []FileSum{{Name: "dump with spaces.sql", Size: 42, SHA256: strings.Repeat("ab", 32)}}}
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseManifest(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Files[0] != m.Files[0] || got.Job != "db" || !got.Created.Equal(created) {
+		t.Errorf("got %+v", got)
+	}
+}

@@ -1,0 +1,146 @@
+// Package archive writes and reads gardien's archives: a standard tar, compressed with
+// gzip (a .tgz that `tar xzf` opens) or zstd, holding the archived files and a MANIFEST
+// with the SHA-256 of each. Everything streams: a dump is never held in memory.
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
+)
+
+// Writer streams files into a compressed tar.
+type Writer struct {
+	comp  io.WriteCloser
+	tw    *tar.Writer
+	files []FileSum
+}
+
+// NewWriter returns a writer of a compressed tar to w. compression is "gzip" or
+// "zstd"; level 0 is the compressor's default. gzip is compressed in parallel blocks
+// on every core and stays a standard gzip stream.
+func NewWriter(w io.Writer, compression string, level int) (*Writer, error) {
+	var comp io.WriteCloser
+	switch compression {
+	case "gzip", "":
+		if level == 0 {
+			level = pgzip.DefaultCompression
+		}
+		gz, err := pgzip.NewWriterLevel(w, level)
+		if err != nil {
+			return nil, fmt.Errorf("gzip level %d: %w", level, err)
+		}
+		if err := gz.SetConcurrency(1<<20, 2*runtime.GOMAXPROCS(0)); err != nil {
+			return nil, err
+		}
+		comp = gz
+	case "zstd":
+		opts := []zstd.EOption{zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0))}
+		if level > 0 {
+			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
+		}
+		zw, err := zstd.NewWriter(w, opts...)
+		if err != nil {
+			return nil, err
+		}
+		comp = zw
+	default:
+		return nil, fmt.Errorf("unknown compression %q", compression)
+	}
+	return &Writer{comp: comp, tw: tar.NewWriter(comp)}, nil
+}
+
+// SourceError is a failure to read a file being archived: the source is at fault (a
+// corrupt zip entry), not the archive.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+type sourceReader struct{ r io.Reader }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &SourceError{err}
+	}
+	return n, err
+}
+
+// Add archives size bytes read from r as name, and returns their checksum. The whole of
+// r is read, up to its EOF, so that a reader that verifies its data at the end (a zip
+// entry's CRC-32) does so. A read error is a *SourceError.
+func (w *Writer) Add(name string, size int64, mod time.Time, r io.Reader) (FileSum, error) {
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     name,
+		Size:     size,
+		Mode:     0o600,
+		ModTime:  mod,
+		Format:   tar.FormatPAX,
+	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return FileSum{}, fmt.Errorf("tar header %s: %w", name, err)
+	}
+	h := sha256.New()
+	src := sourceReader{io.TeeReader(r, h)}
+	n, err := io.CopyN(w.tw, src, size)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return FileSum{}, &SourceError{fmt.Errorf("%s: got %d bytes of %d: %w", name, n, size, io.ErrUnexpectedEOF)}
+		}
+		return FileSum{}, err
+	}
+	var one [1]byte
+	for {
+		m, err := src.Read(one[:])
+		if m > 0 {
+			return FileSum{}, &SourceError{fmt.Errorf("%s: longer than the %d bytes announced", name, size)}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return FileSum{}, err
+		}
+	}
+	fs := FileSum{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
+	w.files = append(w.files, fs)
+	return fs, nil
+}
+
+// Files returns the checksums of the files added so far.
+func (w *Writer) Files() []FileSum { return w.files }
+
+// Close writes the manifest (its Files are set from what was added), then closes the
+// tar and the compressor, in that order, checking each.
+func (w *Writer) Close(m *Manifest) error {
+	m.Files = w.files
+	var buf bytes.Buffer // a few hundred bytes
+	if _, err := m.WriteTo(&buf); err != nil {
+		return err
+	}
+	body := buf.Bytes()
+	if err := w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: ManifestName, Size: int64(len(body)), Mode: 0o644, ModTime: m.Created, Format: tar.FormatPAX}); err != nil {
+		return fmt.Errorf("tar header %s: %w", ManifestName, err)
+	}
+	if _, err := w.tw.Write(body); err != nil {
+		return fmt.Errorf("write %s: %w", ManifestName, err)
+	}
+	if err := w.tw.Close(); err != nil {
+		return fmt.Errorf("close tar: %w", err)
+	}
+	if err := w.comp.Close(); err != nil {
+		return fmt.Errorf("close compressor: %w", err)
+	}
+	return nil
+}

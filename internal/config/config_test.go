@@ -1,0 +1,244 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const minimal = `
+[log]
+file = "-"
+
+[[job]]
+name = "db"
+  [job.source]
+  url = "https://exports.example.org/dump.zip"
+  expect = "dump.sql"
+  [[job.destination]]
+  url = "file:///srv/archives"
+`
+
+func parse(t *testing.T, text string) (*Config, error) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "gardien.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Load(p, nil)
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := parse(t, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := c.Jobs[0]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"source type", j.Source.Type, "https-zip"},
+		{"timeout", j.Source.Timeout.D(), 10 * time.Minute},
+		{"max_shrink", float64(j.Source.MaxShrink), 50.0},
+		{"archive name", j.Archive.Name, "%Y%m%d.tgz"},
+		{"compression", j.Archive.Compression, "gzip"},
+		{"on_unchanged", j.Archive.OnUnchanged, "skip"},
+		{"destination name", j.Destinations[0].Name, "file"},
+		{"mail transport", c.Mail.Transport, "none"},
+		{"mail language", c.Mail.Language, "fr"},
+		{"state dir", c.State.Dir, DefaultStateDir},
+		{"keep_days", j.Retention.KeepDays, 0},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestExampleIsValid(t *testing.T) {
+	c, err := parse(t, string(Example))
+	if err != nil {
+		t.Fatalf("the example written by gardien init does not load: %v", err)
+	}
+	if c.Jobs[0].Retention.KeepDays != 30 || c.Jobs[0].Retention.KeepMin != 3 {
+		t.Errorf("retention = %+v", c.Jobs[0].Retention)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	scenarios := []struct {
+		name string
+		text string
+		line int
+		want []string // substrings of the error
+	}{
+		{
+			name: "unknown key names the key and its line",
+			text: strings.Replace(minimal, `expect = "dump.sql"`, "expect = \"dump.sql\"\n  expcet = \"x\"", 1),
+			line: 10, want: []string{"job.source.expcet", "unknown key", "fix:"},
+		},
+		{
+			name: "unknown table",
+			text: minimal + "\n[mial]\nto = [\"a@b\"]\n",
+			line: 13, want: []string{"mial", "unknown key"},
+		},
+		{
+			name: "plain http refused",
+			text: strings.Replace(minimal, "https://", "http://", 1),
+			line: 8, want: []string{"job[0].source.url", "allow_insecure"},
+		},
+		{
+			name: "bad archive pattern",
+			text: minimal + "  [job.archive]\n  name = \"backup.tgz\"\n",
+			line: 13, want: []string{"job[0].archive.name", "no year", "%Y%d%m.tgz"},
+		},
+		{
+			name: "bad duration",
+			text: strings.Replace(minimal, `expect = "dump.sql"`, "expect = \"dump.sql\"\n  timeout = \"ten minutes\"", 1),
+			line: 10, want: []string{"not a duration"},
+		},
+		{
+			name: "bad on_unchanged",
+			text: minimal + "  [job.archive]\n  on_unchanged = \"ignore\"\n",
+			line: 13, want: []string{"on_unchanged", `"skip", "archive" or "fail"`},
+		},
+		{
+			name: "second destination's problem is located",
+			text: minimal + "  [[job.destination]]\n  name = \"file\"\n  url = \"file:///b\"\n",
+			line: 13, want: []string{"job[0].destination[1].name", "defined twice"},
+		},
+		{
+			name: "no job",
+			text: "[log]\nfile = \"-\"\n",
+			want: []string{"no job is configured"},
+		},
+		{
+			name: "unset environment variable",
+			text: strings.Replace(minimal, `expect = "dump.sql"`, "expect = \"dump.sql\"\n  password = \"${GARDIEN_TEST_UNSET_VAR}\"", 1),
+			line: 10, want: []string{"GARDIEN_TEST_UNSET_VAR is not set"},
+		},
+		{
+			name: "toml syntax",
+			text: "[log\nfile = \"-\"\n",
+			line: 2, want: []string{"gardien.toml:2", "table name"},
+		},
+		{
+			name: "password and password_file",
+			text: strings.Replace(minimal, `url = "file:///srv/archives"`, "url = \"file:///srv/archives\"\n  password = \"x\"\n  password_file = \"/nonexistent\"", 1),
+			want: []string{"both password and password_file"},
+		},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			_, err := parse(t, sc.text)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, w := range sc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if sc.line > 0 {
+				var es Errors
+				var e *Error
+				switch {
+				case errors.As(err, &es):
+					e = es[0]
+				case errors.As(err, &e):
+				}
+				if e == nil || e.Line != sc.line {
+					t.Errorf("line = %v, want %d (%v)", e, sc.line, err)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvAndSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pw, []byte("s3cret-from-file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GARDIEN_TEST_URL", "https://exports.example.org/x.zip")
+	text := strings.Replace(minimal, `"https://exports.example.org/dump.zip"`, `"${GARDIEN_TEST_URL}"`, 1)
+	text = strings.Replace(text, `url = "file:///srv/archives"`, "url = \"sftp://backup:inline-pw@nas/srv\"\n  [[job.destination]]\n  url = \"file:///b\"\n  password_file = \""+pw+"\"", 1)
+	c, err := parse(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := c.Jobs[0]
+	if j.Source.URL != "https://exports.example.org/x.zip" {
+		t.Errorf("url = %q", j.Source.URL)
+	}
+	if d := j.Destinations[0]; d.Password != "inline-pw" || d.Username != "backup" || strings.Contains(d.URL, "inline-pw") {
+		t.Errorf("password in url not moved out: %+v", d)
+	}
+	if got := j.Destinations[1].Password; got != "s3cret-from-file" {
+		t.Errorf("password_file read %q", got)
+	}
+	var warned bool
+	for _, w := range c.Warnings {
+		if strings.Contains(w, pw) && strings.Contains(w, "chmod 600") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about the world-readable password file: %q", c.Warnings)
+	}
+}
+
+func TestWorldReadableConfigWithPassword(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gardien.toml")
+	text := strings.Replace(minimal, `url = "file:///srv/archives"`, "url = \"file:///srv/archives\"\n  password = \"inline\"", 1)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "readable by other users") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load(p, nil); err != nil || len(c.Warnings) != 0 {
+		t.Errorf("mode 600: warnings %q, err %v", c.Warnings, err)
+	}
+}
+
+func TestDestinationCheckIsLocated(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gardien.toml")
+	if err := os.WriteFile(p, []byte(minimal), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p, func(d Destination) error {
+		return &FieldError{Key: "known_hosts", Msg: "no host key", Fix: "run ssh-keyscan"}
+	})
+	if err == nil || !strings.Contains(err.Error(), "gardien.toml:10: job[0].destination[0].known_hosts: no host key (fix: run ssh-keyscan)") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSizes(t *testing.T) {
+	for in, want := range map[string]int64{"10MB": 10e6, "1.5GB": 1.5e9, "512KiB": 512 << 10, "1024": 1024, "2 gb": 2e9} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "ten", "-1MB", "MB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Error is a configuration problem, located in the file and given with its fix.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // dotted key, e.g. job.destination.url
+	Msg  string
+	Fix  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Fix != "" {
+		b.WriteString(" (fix: " + e.Fix + ")")
+	}
+	return b.String()
+}
+
+// Errors is every problem found in one file.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Load reads, expands, completes and validates the configuration at path. check
+// validates each destination for its protocol; it may be nil.
+func Load(path string, check DestinationCheck) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{File: path, Msg: "no such file", Fix: "create one with `gardien init`, or pass --config"}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	return Parse(path, data, check)
+}
+
+// Parse is Load on bytes already read; path is used in messages and to check the
+// file's permissions when it holds a password.
+func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
+	c := &Config{Path: path}
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message, Fix: tomlFix(pe)}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	ix := newLineIndex(data)
+	var errs Errors
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &Error{
+			File: path, Line: ix.line(k), Key: k.String(),
+			Msg: "unknown key", Fix: "check its spelling against `gardien init`'s example, or remove it",
+		})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	v := &validator{file: path, ix: ix}
+	v.expandEnv(reflect.ValueOf(c).Elem(), nil)
+	if len(v.errs) == 0 {
+		c.readSecrets(v, data)
+		c.setDefaults()
+		c.validate(v, check)
+	}
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	c.Warnings = v.warnings
+	return c, nil
+}
+
+func tomlFix(pe toml.ParseError) string {
+	if pe.Usage != "" {
+		return strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0])
+	}
+	return "check the TOML syntax on that line: strings in double quotes, one key = value a line"
+}
+
+// validator collects errors and warnings with their place in the file.
+type validator struct {
+	file     string
+	ix       *lineIndex
+	errs     Errors
+	warnings []string
+}
+
+// fail records a problem with the value at key (dotted path with array indexes:
+// "job.0.destination.1.url").
+func (v *validator) fail(key, fix, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.ix.lineOfPath(key), Key: displayKey(key), Msg: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+func (v *validator) warn(format string, args ...any) {
+	v.warnings = append(v.warnings, fmt.Sprintf(format, args...))
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} in every string value. An unset variable is an error:
+// an empty password or URL would only fail later, and less clearly.
+func (v *validator) expandEnv(rv reflect.Value, path []string) {
+	switch rv.Kind() {
+	case reflect.Struct:
+		t := rv.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag := t.Field(i).Tag.Get("toml")
+			if tag == "" || tag == "-" || !t.Field(i).IsExported() {
+				continue
+			}
+			v.expandEnv(rv.Field(i), append(path, tag))
+		}
+	case reflect.Slice:
+		for i := 0; i < rv.Len(); i++ {
+			v.expandEnv(rv.Index(i), append(path, fmt.Sprint(i)))
+		}
+	case reflect.Map:
+		for _, k := range rv.MapKeys() {
+			ev := rv.MapIndex(k)
+			if ev.Kind() == reflect.String {
+				rv.SetMapIndex(k, reflect.ValueOf(v.expandString(ev.String(), append(path, k.String()))))
+			}
+		}
+	case reflect.String:
+		rv.SetString(v.expandString(rv.String(), path))
+	}
+}
+
+func (v *validator) expandString(s string, path []string) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[2 : len(m)-1]
+		val, ok := os.LookupEnv(name)
+		if !ok {
+			v.fail(strings.Join(path, "."), "export "+name+" in the environment that runs gardien (for cron: in the crontab or /etc/default/gardien)", "environment variable %s is not set", name)
+		}
+		return val
+	})
+}
+
+// readSecret returns the content of a *_file secret, without its final newline, and
+// warns when other users can read it.
+func (v *validator) readSecret(key, file string) string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		v.fail(key, "create the file with the secret alone on its first line, mode 600", "cannot read secret file: %v", err)
+		return ""
+	}
+	v.checkPrivate(file)
+	return strings.TrimRight(string(b), "\r\n")
+}
+
+// checkPrivate warns when a file holding a secret is readable by group or others.
+func (v *validator) checkPrivate(file string) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return
+	}
+	if st.Mode().Perm()&0o044 != 0 {
+		v.warn("%s holds a password and is readable by other users (mode %04o): run chmod 600 %s", file, st.Mode().Perm(), file)
+	}
+}
+
+// displayKey turns "job.0.destination.1.url" into "job[0].destination[1].url".
+func displayKey(path string) string {
+	parts := strings.Split(path, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		if isIndex(p) {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

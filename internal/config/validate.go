@@ -1,0 +1,362 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gardien/gardien/internal/archive/namefmt"
+	"github.com/gardien/gardien/internal/schedule"
+)
+
+// Defaults, exported so that documentation and `gardien init` show the same values.
+const (
+	DefaultLogFile     = "/var/log/gardien/gardien.log"
+	DefaultStateDir    = "/var/lib/gardien"
+	DefaultStagingDir  = "/var/tmp/gardien"
+	DefaultArchiveName = "%Y%m%d.tgz"
+	DefaultSubject     = "[gardien] {status} {job} {date}"
+	DefaultSourceTmo   = 10 * time.Minute
+	DefaultDestTmo     = 2 * time.Minute
+	DefaultMaxShrink   = 50
+	DefaultKeepMin     = 3
+	DefaultRetries     = 3
+	DefaultNotifyTmo   = 10 * time.Second
+)
+
+// FieldError is returned by a check on one table (a destination) for one of its keys;
+// Load turns it into an Error located in the file.
+type FieldError struct {
+	Key string // the key inside the table, e.g. "known_hosts"
+	Msg string
+	Fix string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// DestinationCheck validates what only the destination's protocol knows (its scheme,
+// its required keys). The dest package provides it; config does not import dest.
+type DestinationCheck func(Destination) error
+
+var jobNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (c *Config) readSecrets(v *validator, data []byte) {
+	secret := func(key string, pw *string, file string) {
+		if file == "" {
+			return
+		}
+		if *pw != "" {
+			v.fail(key+".password", "keep only one of password and password_file", "both password and password_file are set")
+			return
+		}
+		*pw = v.readSecret(key+".password_file", file)
+	}
+	secret("mail", &c.Mail.Password, c.Mail.PasswordFile)
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		secret(fmt.Sprintf("job.%d.source", i), &j.Source.Password, j.Source.PasswordFile)
+		for k := range j.Destinations {
+			d := &j.Destinations[k]
+			key := fmt.Sprintf("job.%d.destination.%d", i, k)
+			if u, err := url.Parse(d.URL); err == nil && u.User != nil {
+				if p, ok := u.User.Password(); ok {
+					if d.Password == "" && d.PasswordFile == "" {
+						d.Password = p
+					}
+					if d.Username == "" {
+						d.Username = u.User.Username()
+					}
+					u.User = url.User(u.User.Username())
+					d.URL = u.String()
+				}
+			}
+			secret(key, &d.Password, d.PasswordFile)
+		}
+	}
+	// A password written in the file itself (not through ${VAR} or *_file) makes the
+	// file a secret too.
+	literal := regexp.MustCompile(`(?m)^\s*(password|secret_key)\s*=\s*"[^$"][^"]*"`)
+	if literal.Match(data) || regexp.MustCompile(`(?m)^\s*url\s*=\s*"[a-z+]+://[^/"@]*:[^/"@$]+@`).Match(data) {
+		v.checkPrivate(c.Path)
+	}
+}
+
+func (c *Config) setDefaults() {
+	def := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	def(&c.Log.File, DefaultLogFile)
+	def(&c.Log.Level, "info")
+	if c.Log.MaxSize == 0 {
+		c.Log.MaxSize = 10 << 20
+	}
+	if c.Log.MaxFiles == 0 {
+		c.Log.MaxFiles = 10
+	}
+	def(&c.State.Dir, DefaultStateDir)
+
+	m := &c.Mail
+	if m.Transport == "" {
+		switch {
+		case m.Host != "":
+			m.Transport = "smtp"
+		case len(m.To) > 0:
+			m.Transport = "sendmail"
+		default:
+			m.Transport = "none"
+		}
+	}
+	if m.Security == "" {
+		m.Security = "starttls"
+		if m.Port == 465 {
+			m.Security = "tls"
+		}
+	}
+	if m.Port == 0 {
+		m.Port = map[string]int{"tls": 465, "starttls": 587, "none": 25}[m.Security]
+	}
+	def(&m.Sendmail, "/usr/sbin/sendmail")
+	def(&m.Subject, DefaultSubject)
+	def(&m.SendOn, "always")
+	def(&m.Language, "fr")
+	if m.Timeout == 0 {
+		m.Timeout = Duration(time.Minute)
+	}
+	n := &c.Notify
+	n.Method = strings.ToUpper(n.Method)
+	def(&n.Method, "GET")
+	if n.Timeout == 0 {
+		n.Timeout = Duration(DefaultNotifyTmo)
+	}
+
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		s := &j.Source
+		def(&s.Type, "https-zip")
+		if s.Timeout == 0 {
+			s.Timeout = Duration(DefaultSourceTmo)
+		}
+		if s.MaxShrink == 0 {
+			s.MaxShrink = DefaultMaxShrink
+		}
+		def(&s.OnShrink, "warn")
+		if s.Retries == 0 {
+			s.Retries = DefaultRetries
+		}
+		a := &j.Archive
+		def(&a.Compression, "gzip")
+		if a.Compression == "zstd" {
+			def(&a.Name, "%Y%m%d.tar.zst")
+		}
+		def(&a.Name, DefaultArchiveName)
+		def(&a.OnUnchanged, "skip")
+		def(&a.StagingDir, DefaultStagingDir)
+		for k := range j.Destinations {
+			d := &j.Destinations[k]
+			if d.Name == "" {
+				if u, err := url.Parse(d.URL); err == nil {
+					d.Name = u.Hostname()
+					if d.Name == "" {
+						d.Name = u.Scheme
+					}
+				}
+			}
+			if d.Timeout == 0 {
+				d.Timeout = Duration(DefaultDestTmo)
+			}
+		}
+		if j.Retention.KeepDays > 0 && j.Retention.KeepMin == 0 {
+			j.Retention.KeepMin = DefaultKeepMin
+		}
+	}
+}
+
+func oneOf(s string, allowed ...string) bool {
+	for _, a := range allowed {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) validate(v *validator, check DestinationCheck) {
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		v.fail("log.level", `use one of "debug", "info", "warn", "error"`, "unknown level %q", c.Log.Level)
+	}
+	if c.Log.MaxFiles < 0 {
+		v.fail("log.max_files", "use a positive number such as 10", "negative count %d", c.Log.MaxFiles)
+	}
+	c.validateMail(v)
+	c.validateNotify(v)
+
+	if len(c.Jobs) == 0 {
+		v.fail("job", "add a [[job]] section (see `gardien init`)", "no job is configured")
+	}
+	names := map[string]bool{}
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		p := fmt.Sprintf("job.%d", i)
+		switch {
+		case j.Name == "":
+			v.fail(p+".name", `name the job, e.g. name = "ocpizza-db"`, "missing job name")
+		case !jobNameRe.MatchString(j.Name):
+			v.fail(p+".name", "use letters, digits, '.', '_' and '-' only (the name is used in file names)", "invalid job name %q", j.Name)
+		case names[j.Name]:
+			v.fail(p+".name", "give each job its own name", "job %q is defined twice", j.Name)
+		}
+		names[j.Name] = true
+		if j.Schedule != "" {
+			if _, err := schedule.Parse(j.Schedule); err != nil {
+				v.fail(p+".schedule", schedule.Fix, "schedule %q: %v", j.Schedule, err)
+			}
+		}
+		validateSource(v, p+".source", &j.Source)
+		validateArchive(v, p+".archive", &j.Archive)
+		if len(j.Destinations) == 0 {
+			v.fail(p, `add a [[job.destination]] with url = "sftp://…" or "file:///…"`, "job %q has no destination", j.Name)
+		}
+		dnames := map[string]bool{}
+		for k := range j.Destinations {
+			d := &j.Destinations[k]
+			dp := fmt.Sprintf("%s.destination.%d", p, k)
+			if dnames[d.Name] {
+				v.fail(dp+".name", "give each destination of a job its own name", "destination %q is defined twice", d.Name)
+			}
+			dnames[d.Name] = true
+			if d.URL == "" {
+				v.fail(dp+".url", `set url, e.g. "sftp://backup@nas.example.org/srv/archives"`, "missing destination url")
+				continue
+			}
+			if check == nil {
+				continue
+			}
+			if err := check(*d); err != nil {
+				if fe, ok := err.(*FieldError); ok {
+					v.fail(dp+"."+fe.Key, fe.Fix, "%s", fe.Msg)
+				} else {
+					v.fail(dp+".url", "", "%v", err)
+				}
+			}
+		}
+		r := j.Retention
+		if r.KeepDays < 0 {
+			v.fail(p+".retention.keep_days", "use 0 to keep every archive, or a number of days", "negative keep_days %d", r.KeepDays)
+		}
+		if r.KeepMin < 0 {
+			v.fail(p+".retention.keep_min", "use a number of archives, such as 3", "negative keep_min %d", r.KeepMin)
+		}
+	}
+}
+
+func (c *Config) validateMail(v *validator) {
+	m := &c.Mail
+	if !oneOf(m.Transport, "smtp", "sendmail", "none") {
+		v.fail("mail.transport", `use "smtp", "sendmail" or "none"`, "unknown transport %q", m.Transport)
+		return
+	}
+	if !oneOf(m.SendOn, "always", "failure", "never") {
+		v.fail("mail.send_on", `use "always", "failure" or "never"`, "unknown value %q", m.SendOn)
+	}
+	if !oneOf(m.Language, "fr", "en") {
+		v.fail("mail.language", `use "fr" or "en"`, "unknown language %q", m.Language)
+	}
+	if m.Transport == "none" {
+		return
+	}
+	if len(m.To) == 0 {
+		v.fail("mail.to", `list the recipients: to = ["admin@example.org"]`, "no recipient")
+	}
+	if m.From == "" {
+		v.fail("mail.from", `set the sender: from = "gardien@example.org"`, "no sender")
+	}
+	if m.Transport == "smtp" {
+		if m.Host == "" {
+			v.fail("mail.host", "set the SMTP server's name or address, or use transport = \"sendmail\"", "no SMTP host")
+		}
+		if !oneOf(m.Security, "none", "starttls", "tls") {
+			v.fail("mail.security", `use "tls" (port 465), "starttls" (port 587) or "none"`, "unknown security %q", m.Security)
+		}
+		if m.Port <= 0 || m.Port > 65535 {
+			v.fail("mail.port", "use a TCP port such as 465 or 587", "invalid port %d", m.Port)
+		}
+	}
+}
+
+func (c *Config) validateNotify(v *validator) {
+	n := &c.Notify
+	for _, k := range []struct {
+		key string
+		url string
+	}{{"start", n.Start}, {"success", n.Success}, {"warning", n.Warning}, {"failure", n.Failure}} {
+		if k.url == "" {
+			continue
+		}
+		u, err := url.Parse(k.url)
+		switch {
+		case err != nil || u.Host == "":
+			v.fail("notify."+k.key, `write a full URL such as "https://hc-ping.com/<uuid>"`, "invalid url %q", redactURL(k.url))
+		case u.Scheme != "https" && u.Scheme != "http":
+			v.fail("notify."+k.key, "use an https:// (or http://) URL", "unsupported scheme %q", u.Scheme)
+		}
+	}
+	if !oneOf(n.Method, "GET", "POST") {
+		v.fail("notify.method", `use "GET" or "POST" (POST sends the status and the summary as body)`, "unknown method %q", n.Method)
+	}
+}
+
+func validateSource(v *validator, p string, s *Source) {
+	if s.Type != "https-zip" {
+		v.fail(p+".type", `use type = "https-zip" (postgres, directory and command come in a later version)`, "unknown source type %q", s.Type)
+		return
+	}
+	if s.URL == "" {
+		v.fail(p+".url", `set url = "https://…/dump.zip"`, "missing source url")
+	} else if u, err := url.Parse(s.URL); err != nil || u.Host == "" {
+		v.fail(p+".url", `write a full URL such as "https://exports.example.org/dump.zip"`, "invalid url %q", redactURL(s.URL))
+	} else if u.Scheme == "http" && !s.AllowInsecure {
+		v.fail(p+".url", "use https://, or set allow_insecure = true if the server truly has no TLS", "plain http sends the dump unencrypted")
+	} else if u.Scheme != "https" && u.Scheme != "http" {
+		v.fail(p+".url", "use an https:// URL", "unsupported scheme %q", u.Scheme)
+	}
+	if s.Expect == "" {
+		v.fail(p+".expect", `name the file that must be inside the zip, e.g. expect = "dump.sql"`, "missing expect")
+	}
+	if !oneOf(s.OnShrink, "warn", "fail") {
+		v.fail(p+".on_shrink", `use "warn" or "fail"`, "unknown value %q", s.OnShrink)
+	}
+	if s.Retries < 0 {
+		v.fail(p+".retries", "use 0 to never retry, or a small number such as 3", "negative retries")
+	}
+}
+
+func validateArchive(v *validator, p string, a *Archive) {
+	if err := namefmt.Validate(a.Name); err != nil {
+		v.fail(p+".name", `use a strftime pattern with the date, e.g. "%Y%m%d.tgz" (the seed's AAAADDMM is "%Y%d%m.tgz")`, "%v", err)
+	}
+	if !oneOf(a.Compression, "gzip", "zstd") {
+		v.fail(p+".compression", `use "gzip" or "zstd"`, "unknown compression %q", a.Compression)
+	}
+	if !oneOf(a.OnUnchanged, "skip", "archive", "fail") {
+		v.fail(p+".on_unchanged", `use "skip", "archive" or "fail"`, "unknown value %q", a.OnUnchanged)
+	}
+	if a.Level < 0 || a.Level > 22 {
+		v.fail(p+".level", "use 0 for the default, 1 (fast) to 9 (small) for gzip, 1 to 22 for zstd", "invalid level %d", a.Level)
+	}
+}
+
+// redactURL removes a password from a URL for display.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if i := strings.LastIndex(s, "@"); i > 0 {
+			return "…" + s[i:]
+		}
+		return s
+	}
+	return u.Redacted()
+}
