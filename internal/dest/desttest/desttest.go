@@ -1,0 +1,305 @@
+// Package desttest is the conformance suite that every destination passes: each
+// protocol's test runs it against an in-process server, and the integration suite
+// against the real daemon.
+package desttest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gardien/gardien/internal/archive/namefmt"
+	"github.com/gardien/gardien/internal/dest"
+)
+
+// LargeSize is the size of the streamed upload test.
+const LargeSize = 32 << 20
+
+// Run runs the suite. open returns a destination on an empty directory (a new one
+// for each call); Run closes it.
+func Run(t *testing.T, open func(t *testing.T) dest.Destination) {
+	fresh := func(t *testing.T) dest.Destination {
+		t.Helper()
+		d := open(t)
+		t.Cleanup(func() {
+			if err := d.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return d
+	}
+
+	t.Run("EmptyList", func(t *testing.T) {
+		d := fresh(t)
+		objs, err := d.List(ctx(t))
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if len(objs) != 0 {
+			t.Errorf("List of a new destination = %v, want nothing", objs)
+		}
+	})
+
+	t.Run("PutList", func(t *testing.T) {
+		d := fresh(t)
+		body := []byte("the first archive\n")
+		put(t, d, "20261122.tgz", body)
+		objs := list(t, d)
+		if len(objs) != 1 {
+			t.Fatalf("List = %v, want only 20261122.tgz", objs)
+		}
+		o := objs[0]
+		if o.Name != "20261122.tgz" || o.Size != int64(len(body)) {
+			t.Errorf("List = %+v, want 20261122.tgz of %d bytes", o, len(body))
+		}
+		if o.ModTime.IsZero() || time.Since(o.ModTime) > time.Hour || time.Until(o.ModTime) > time.Hour {
+			t.Errorf("ModTime = %v, want about now", o.ModTime)
+		}
+	})
+
+	t.Run("Open", func(t *testing.T) {
+		d := fresh(t)
+		body := bytes.Repeat([]byte("0123456789abcdef"), 4096+7)
+		put(t, d, "a.tgz", body)
+		if got := read(t, d, "a.tgz"); !bytes.Equal(got, body) {
+			t.Errorf("Open returned %d bytes that differ from the %d sent", len(got), len(body))
+		}
+	})
+
+	t.Run("Replace", func(t *testing.T) {
+		d := fresh(t)
+		put(t, d, "a.tgz", []byte("old content, longer than the new"))
+		put(t, d, "a.tgz", []byte("new"))
+		if got := string(read(t, d, "a.tgz")); got != "new" {
+			t.Errorf("after a second Put, Open = %q, want %q", got, "new")
+		}
+		objs := list(t, d)
+		if len(objs) != 1 || objs[0].Size != 3 {
+			t.Errorf("List = %v, want one file of 3 bytes", objs)
+		}
+	})
+
+	t.Run("SizeMismatch", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			body string
+			size int64
+		}{
+			{"short", "ten bytes!", 20},
+			{"long", "more than five", 5},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				d := fresh(t)
+				err := d.Put(ctx(t), "a.tgz", strings.NewReader(tc.body), tc.size)
+				if !errors.Is(err, dest.ErrSizeMismatch) {
+					t.Fatalf("Put of %d bytes announced as %d: err = %v, want ErrSizeMismatch", len(tc.body), tc.size, err)
+				}
+				absent(t, d, "a.tgz", namefmt.TempName("a.tgz"))
+			})
+		}
+	})
+
+	t.Run("Cancel", func(t *testing.T) {
+		d := fresh(t)
+		c, cancel := context.WithCancel(ctx(t))
+		defer cancel()
+		const size = 16 << 20
+		r := &hookReader{r: io.LimitReader(newStream(1), size), after: 1 << 20, hook: cancel}
+		done := make(chan error, 1)
+		go func() { done <- d.Put(c, "a.tgz", r, size) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("Put did not return within 30s of its context being cancelled")
+		}
+		if err == nil {
+			t.Fatal("Put with a context cancelled mid-stream succeeded")
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want one that wraps context.Canceled", err)
+		}
+		absent(t, d, "a.tgz")
+		for _, o := range list(t, d) {
+			if o.Name == namefmt.TempName("a.tgz") {
+				t.Logf("the temporary file stays after the cancellation (%d bytes): retention removes it", o.Size)
+			}
+		}
+		t.Logf("err = %v", err)
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		d := fresh(t)
+		put(t, d, "a.tgz", []byte("a"))
+		put(t, d, "b.tgz", []byte("b"))
+		if err := d.Delete(ctx(t), "a.tgz"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		objs := list(t, d)
+		if len(objs) != 1 || objs[0].Name != "b.tgz" {
+			t.Errorf("after Delete, List = %v, want only b.tgz", objs)
+		}
+		if err := d.Delete(ctx(t), "a.tgz"); err != nil {
+			t.Errorf("Delete of a deleted file: %v, want nil", err)
+		}
+		if err := d.Delete(ctx(t), "never-was.tgz"); err != nil {
+			t.Errorf("Delete of a missing file: %v, want nil", err)
+		}
+	})
+
+	t.Run("OpenMissing", func(t *testing.T) {
+		d := fresh(t)
+		rc, err := d.Open(ctx(t), "missing.tgz")
+		if err == nil {
+			rc.Close()
+		}
+		if !errors.Is(err, dest.ErrNotFound) {
+			t.Errorf("Open of a missing file: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("Unicode", func(t *testing.T) {
+		d := fresh(t)
+		const name = "archive 2026 é.tgz"
+		put(t, d, name, []byte("accents"))
+		objs := list(t, d)
+		if len(objs) != 1 || objs[0].Name != name {
+			t.Errorf("List = %v, want %q", objs, name)
+		}
+		if got := string(read(t, d, name)); got != "accents" {
+			t.Errorf("Open = %q", got)
+		}
+		if err := d.Delete(ctx(t), name); err != nil {
+			t.Errorf("Delete: %v", err)
+		}
+	})
+
+	t.Run("NotAPath", func(t *testing.T) {
+		d := fresh(t)
+		for _, name := range []string{"", "../escape.tgz", "sub/a.tgz", ".."} {
+			if err := d.Put(ctx(t), name, strings.NewReader("x"), 1); err == nil {
+				t.Errorf("Put(%q) succeeded, want an error: names are not paths", name)
+			}
+		}
+	})
+
+	t.Run("Large", func(t *testing.T) {
+		d := fresh(t)
+		sent := sha256.New()
+		r := io.TeeReader(io.LimitReader(newStream(2), LargeSize), sent)
+		if err := d.Put(ctx(t), "large.tgz", r, LargeSize); err != nil {
+			t.Fatalf("Put of %d bytes: %v", LargeSize, err)
+		}
+		objs := list(t, d)
+		if len(objs) != 1 || objs[0].Size != LargeSize {
+			t.Fatalf("List = %v, want large.tgz of %d bytes", objs, LargeSize)
+		}
+		rc, err := d.Open(ctx(t), "large.tgz")
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		got := sha256.New()
+		n, err := io.Copy(got, rc)
+		if err != nil {
+			rc.Close()
+			t.Fatalf("read back: %v", err)
+		}
+		if n != LargeSize || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
+			t.Errorf("read back %d bytes with sha256 %x, sent %d with %x", n, got.Sum(nil), LargeSize, sent.Sum(nil))
+		}
+		if err := rc.Close(); err != nil {
+			t.Errorf("Close of the reader: %v", err)
+		}
+	})
+}
+
+// NewStream returns an endless deterministic stream of pseudo-random bytes, for
+// large uploads that are never held in memory.
+func NewStream(seed uint64) io.Reader { return newStream(seed) }
+
+func newStream(seed uint64) io.Reader {
+	var s [32]byte
+	s[0] = byte(seed)
+	return rand.NewChaCha8(s)
+}
+
+type hookReader struct {
+	r     io.Reader
+	after int64
+	hook  func()
+	n     int64
+	done  bool
+}
+
+// NewHookReader returns a reader that calls hook once, after n bytes of r were read,
+// then goes on reading r: it cancels a context or stops a server mid-upload.
+func NewHookReader(r io.Reader, n int64, hook func()) io.Reader {
+	return &hookReader{r: r, after: n, hook: hook}
+}
+
+func (h *hookReader) Read(p []byte) (int, error) {
+	if !h.done && h.n >= h.after {
+		h.done = true
+		h.hook()
+	}
+	n, err := h.r.Read(p)
+	h.n += int64(n)
+	return n, err
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func put(t *testing.T, d dest.Destination, name string, body []byte) {
+	t.Helper()
+	if err := d.Put(ctx(t), name, bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Fatalf("Put %s: %v", name, err)
+	}
+}
+
+func list(t *testing.T, d dest.Destination) []dest.Object {
+	t.Helper()
+	objs, err := d.List(ctx(t))
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	return objs
+}
+
+func read(t *testing.T, d dest.Destination, name string) []byte {
+	t.Helper()
+	rc, err := d.Open(ctx(t), name)
+	if err != nil {
+		t.Fatalf("Open %s: %v", name, err)
+	}
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		rc.Close()
+		t.Fatalf("read %s: %v", name, err)
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatalf("Close %s: %v", name, err)
+	}
+	return b
+}
+
+// absent fails unless none of names is listed.
+func absent(t *testing.T, d dest.Destination, names ...string) {
+	t.Helper()
+	for _, o := range list(t, d) {
+		for _, n := range names {
+			if o.Name == n {
+				t.Errorf("%s is on the destination (%d bytes), want it absent", n, o.Size)
+			}
+		}
+	}
+}

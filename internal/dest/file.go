@@ -1,0 +1,237 @@
+package dest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/gardien/gardien/internal/archive/namefmt"
+	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/fault"
+)
+
+// File is a directory on a local disk or on a mounted share (NFS, CIFS):
+// file:///mnt/nfs/archives.
+type File struct {
+	dir string
+}
+
+var _ Destination = (*File)(nil)
+
+func checkFile(c Config, u *url.URL) error {
+	if u.Host != "" {
+		return &config.FieldError{Key: "url", Msg: fmt.Sprintf("a file url has no host, this one has %q", u.Host),
+			Fix: fmt.Sprintf(`write three slashes before an absolute path: "file:///%s%s"`, u.Host, u.Path)}
+	}
+	if u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return &config.FieldError{Key: "url", Msg: "the path of a file url must be absolute",
+			Fix: `write it like "file:///mnt/archives"`}
+	}
+	return nil
+}
+
+func openFile(ctx context.Context, c Config, u *url.URL, env Env) (Destination, error) {
+	if err := checkFile(c, u); err != nil {
+		return nil, err
+	}
+	dir := filepath.Clean(filepath.FromSlash(u.Path))
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	case !st.IsDir():
+		return nil, fault.WithHint(fmt.Errorf("%s is not a directory", dir), "the url must name a directory: check its path")
+	}
+	return &File{dir: dir}, nil
+}
+
+// Put implements Destination.
+func (d *File) Put(ctx context.Context, name string, r io.Reader, size int64) (err error) {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tmp := filepath.Join(d.dir, namefmt.TempName(name))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // a second Close only reports ErrClosed
+			os.Remove(tmp)
+		}
+	}()
+	n, err := io.CopyBuffer(f, &ctxReader{ctx: ctx, r: r}, make([]byte, 1<<20))
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			return fmt.Errorf("write %s: %w: %w", tmp, ctx.Err(), err)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return err
+		}
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if n != size {
+		return sizeMismatch(tmp, n, size)
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	st, err := os.Stat(tmp)
+	if err != nil {
+		return err
+	}
+	if st.Size() != size {
+		return sizeMismatch(tmp, st.Size(), size)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(d.dir, name)); err != nil {
+		return err
+	}
+	return syncDir(d.dir)
+}
+
+// List implements Destination.
+func (d *File) List(ctx context.Context) ([]Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(d.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var objs []Object
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted since ReadDir
+		}
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, Object{Name: e.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
+	}
+	return objs, nil
+}
+
+// Open implements Destination.
+func (d *File) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(d.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notFound(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Delete implements Destination.
+func (d *File) Delete(ctx context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(d.dir, name))
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Close implements Destination; a directory has no session.
+func (d *File) Close() error { return nil }
+
+// syncDir makes a rename durable. Some file systems (CIFS, some FUSE) cannot sync a
+// directory; that is not worth failing an upload for.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EBADF) {
+		err = nil
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Helpers shared by the protocols.
+
+// checkName refuses anything but a plain file name: a destination never writes
+// outside its directory.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") {
+		return fmt.Errorf("invalid file name %q: must be a plain name, without directory", name)
+	}
+	return nil
+}
+
+func sizeMismatch(path string, got, want int64) error {
+	return fault.WithHint(fmt.Errorf("%s: %w: %d bytes stored, %d expected", path, ErrSizeMismatch, got, want),
+		"the file changed while it was sent, or the storage truncated it: check free space there and run again")
+}
+
+// notFoundError keeps the protocol's message ("open /srv/a.tgz: no such file or
+// directory") and matches ErrNotFound as well as the original error.
+type notFoundError struct{ err error }
+
+func notFound(err error) error { return &notFoundError{err} }
+
+func (e *notFoundError) Error() string   { return e.err.Error() }
+func (e *notFoundError) Unwrap() []error { return []error{ErrNotFound, e.err} }
+
+// ctxReader stops a stream as soon as its context is done, and reports progress.
+type ctxReader struct {
+	ctx      context.Context
+	r        io.Reader
+	progress func()
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := r.r.Read(p)
+	if n > 0 && r.progress != nil {
+		r.progress()
+	}
+	return n, err
+}
