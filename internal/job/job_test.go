@@ -1,0 +1,535 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gardien/gardien/internal/archive"
+	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/report"
+	"github.com/gardien/gardien/internal/state"
+	"github.com/gardien/gardien/internal/testutil"
+)
+
+var night = time.Date(2026, 11, 22, 2, 0, 4, 0, time.Local)
+
+// fixture is one job with an HTTPS source and a file:// destination, all under a
+// temporary directory.
+type fixture struct {
+	t    *testing.T
+	src  *testutil.ZipServer
+	cfg  *config.Config
+	dest string // the destination directory
+	now  time.Time
+}
+
+func dump(seed string, lines int) []byte {
+	var b bytes.Buffer
+	b.WriteString("-- PostgreSQL database dump\nCOPY public.orders (id, note) FROM stdin;\n")
+	for i := 0; i < lines; i++ {
+		b.WriteString(seed)
+		b.WriteString("\tcommande payée\n")
+	}
+	b.WriteString("\\.\n")
+	return b.Bytes()
+}
+
+func newFixture(t *testing.T, body []byte) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{t: t, src: testutil.NewZipServer(t, body), dest: filepath.Join(dir, "nas"), now: night}
+	text := `
+[log]
+file = "-"
+[state]
+dir = "` + filepath.Join(dir, "state") + `"
+[[job]]
+name = "ocpizza-db"
+  [job.source]
+  url = "` + f.src.URLPath() + `"
+  ca_file = "` + f.src.CAFile + `"
+  expect = "dump.sql"
+  retries = 1
+  [job.archive]
+  staging_dir = "` + filepath.Join(dir, "staging") + `"
+  [[job.destination]]
+  name = "nas"
+  url = "file://` + f.dest + `"
+  [job.retention]
+  keep_days = 30
+  keep_min = 3
+`
+	p := filepath.Join(dir, "gardien.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = cfg
+	return f
+}
+
+func (f *fixture) job() *config.Job { return &f.cfg.Jobs[0] }
+
+func (f *fixture) run(opts ...func(*Options)) *report.Result {
+	return f.runCtx(context.Background(), opts...)
+}
+
+func (f *fixture) runCtx(ctx context.Context, opts ...func(*Options)) *report.Result {
+	f.t.Helper()
+	o := Options{Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return f.now }}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	res := Run(ctx, f.cfg, f.job(), o)
+	var b strings.Builder
+	report.Summary(&b, res)
+	f.t.Log("\n" + b.String())
+	return res
+}
+
+// files lists the destination directory: name → sha256.
+func (f *fixture) files() map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	ents, err := os.ReadDir(f.dest)
+	if os.IsNotExist(err) {
+		return out
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(f.dest, e.Name()))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		h := sha256.Sum256(b)
+		out[e.Name()] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+func (f *fixture) put(name, content string) {
+	f.t.Helper()
+	if err := os.MkdirAll(f.dest, 0o700); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dest, name), []byte(content), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// step returns the first step called name (and target, if given).
+func findStep(t *testing.T, r *report.Result, name string, target ...string) report.Step {
+	t.Helper()
+	for _, s := range r.Steps {
+		if s.Name == name && (len(target) == 0 || s.Target == target[0]) {
+			return s
+		}
+	}
+	t.Fatalf("no step %q %v in %+v", name, target, r.Steps)
+	return report.Step{}
+}
+
+func stepNames(r *report.Result) []string {
+	var out []string
+	for _, s := range r.Steps {
+		out = append(out, s.Status.String()+" "+s.Name)
+	}
+	return out
+}
+
+func TestRunSuccess(t *testing.T) {
+	d := dump("1", 20000)
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": d}))
+	res := f.run()
+	if res.Outcome() != report.Success {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	want := []string{"ok url reachable", "ok zip downloaded", "ok expected file present", "ok changed since last run",
+		"ok plausible size", "ok archive created", "ok destination reachable", "ok transfer done", "ok retention applied"}
+	if got := stepNames(res); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("steps = %q\nwant %q", got, want)
+	}
+	files := f.files()
+	if len(files) != 1 || files["20261122.tgz"] == "" {
+		t.Fatalf("destination holds %v", files)
+	}
+	if files["20261122.tgz"] != res.ArchiveSHA256 {
+		t.Errorf("archive sha256 %s, result says %s", files["20261122.tgz"], res.ArchiveSHA256)
+	}
+	// The archive holds the dump, byte for byte, and a MANIFEST that says so.
+	out := t.TempDir()
+	a, err := os.Open(filepath.Join(f.dest, "20261122.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	m, err := archive.Extract(a, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(out, "dump.sql"))
+	if !bytes.Equal(got, d) {
+		t.Error("the archived dump differs from the source's")
+	}
+	if m.Job != "ocpizza-db" || m.Run != res.Run || !strings.Contains(m.Source, f.src.URL) {
+		t.Errorf("manifest = %+v", m)
+	}
+	last, err := state.LoadLast(f.cfg.State.Dir, "ocpizza-db")
+	if err != nil || last == nil || last.Archive != "20261122.tgz" || len(last.Files) != 1 {
+		t.Errorf("state = %+v, %v", last, err)
+	}
+	// The staging directory is left empty.
+	if ents, _ := os.ReadDir(f.job().Archive.StagingDir); len(ents) != 0 {
+		t.Errorf("staging left %v", ents)
+	}
+}
+
+func TestRunUnchanged(t *testing.T) {
+	scenarios := []struct {
+		onUnchanged string
+		outcome     report.Outcome
+		status      report.Status
+		uploaded    bool
+	}{
+		{"skip", report.Warned, report.Warning, false},
+		{"fail", report.Failure, report.Failed, false},
+		{"archive", report.Success, report.OK, true},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.onUnchanged, func(t *testing.T) {
+			f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+			f.job().Archive.OnUnchanged = sc.onUnchanged
+			if res := f.run(); res.Outcome() != report.Success {
+				t.Fatalf("first run: %v", stepNames(res))
+			}
+			first := f.files()
+			f.now = night.Add(24 * time.Hour)
+			res := f.run()
+			if res.Outcome() != sc.outcome {
+				t.Errorf("outcome %v, want %v", res.Outcome(), sc.outcome)
+			}
+			if s := findStep(t, res, report.StepChanged); s.Status != sc.status || !strings.Contains(s.Detail+s.Cause, "unchanged since run") {
+				t.Errorf("changed step = %+v", s)
+			}
+			files := f.files()
+			if _, ok := files["20261123.tgz"]; ok != sc.uploaded {
+				t.Errorf("second archive uploaded = %v, want %v (%v)", ok, sc.uploaded, files)
+			}
+			if files["20261122.tgz"] != first["20261122.tgz"] {
+				t.Error("the previous archive changed")
+			}
+		})
+	}
+}
+
+func TestRunSourceFailuresKeepPreviousArchives(t *testing.T) {
+	good := testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)})
+	corrupt := func() []byte {
+		// A stored entry whose bytes are altered: its CRC-32 no longer matches.
+		z := testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 1000)})
+		i := bytes.Index(z, []byte("PK\x01\x02")) // central directory: corrupt data before it
+		z[i/2] ^= 0xff
+		return z
+	}()
+	scenarios := []struct {
+		name string
+		body []byte
+		fail int
+		step string
+	}{
+		{"404", nil, 404, report.StepReachable},
+		{"truncated zip", good[:len(good)/2], 0, report.StepDownloaded},
+		{"corrupt entry", corrupt, 0, report.StepExpected},
+		{"expected file missing", testutil.Zip(t, map[string][]byte{"other.sql": []byte("x")}), 0, report.StepExpected},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			f := newFixture(t, good)
+			f.now = night.Add(-24 * time.Hour)
+			if res := f.run(); res.Outcome() != report.Success {
+				t.Fatalf("first run: %v", stepNames(res))
+			}
+			before := f.files()
+			f.now = night
+			if sc.fail != 0 {
+				f.src.Fail(sc.fail)
+			} else {
+				f.src.Set(sc.body)
+			}
+			res := f.run()
+			if res.Outcome() != report.Failure {
+				t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+			}
+			fs := res.FailedStep()
+			if fs == nil || fs.Name != sc.step || fs.Cause == "" || fs.Hint == "" {
+				t.Errorf("failed step = %+v, want %q with cause and hint", fs, sc.step)
+			}
+			after := f.files()
+			if len(after) != len(before) || after["20261121.tgz"] != before["20261121.tgz"] {
+				t.Errorf("destination changed: %v → %v", before, after)
+			}
+		})
+	}
+}
+
+func TestRetentionOnRun(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	old := []string{"20261001.tgz", "20261020.tgz", "20261022.tgz", "20261023.tgz", "20261120.tgz"}
+	for _, n := range old {
+		f.put(n, "old archive "+n)
+	}
+	f.put("README.txt", "not an archive")
+	f.put("other-20200101.tgz", "another job's")
+	f.put(".20261121.tgz.part", "half sent")
+	res := f.run()
+	if res.Outcome() != report.Success {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	var got []string
+	for n := range f.files() {
+		got = append(got, n)
+	}
+	sort.Strings(got)
+	want := []string{"20261023.tgz", "20261120.tgz", "20261122.tgz", "README.txt", "other-20200101.tgz"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("after retention: %v\nwant %v", got, want)
+	}
+	var deleted []string
+	for _, d := range res.Deletions {
+		if d.Err != "" || d.Dest != "nas" {
+			t.Errorf("deletion %+v", d)
+		}
+		deleted = append(deleted, d.Name)
+	}
+	sort.Strings(deleted)
+	if strings.Join(deleted, " ") != ".20261121.tgz.part 20261001.tgz 20261020.tgz 20261022.tgz" {
+		t.Errorf("deletions = %v", deleted)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	f.put("20261001.tgz", "old")
+	f.job().Retention.KeepMin = 1
+	before := f.files()
+	res := f.run(func(o *Options) { o.DryRun = true })
+	if res.Outcome() != report.Success {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, report.StepTransfer); s.Status != report.Skipped || !strings.Contains(s.Detail, "would upload 20261122.tgz") {
+		t.Errorf("transfer step = %+v", s)
+	}
+	if len(res.Deletions) != 1 || !res.Deletions[0].DryRun || res.Deletions[0].Name != "20261001.tgz" {
+		t.Errorf("deletions = %+v", res.Deletions)
+	}
+	if after := f.files(); len(after) != len(before) || after["20261001.tgz"] != before["20261001.tgz"] {
+		t.Errorf("dry run changed the destination: %v", after)
+	}
+	if last, _ := state.LoadLast(f.cfg.State.Dir, "ocpizza-db"); last != nil {
+		t.Error("dry run saved state")
+	}
+}
+
+func TestShrinkWarnsAndKeepsArchives(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10000)}))
+	f.put("20261001.tgz", "old")
+	f.now = night.Add(-24 * time.Hour)
+	f.run()
+	f.now = night
+	f.src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 100)}))
+	res := f.run()
+	if res.Outcome() != report.Warned {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, report.StepSize); s.Status != report.Warning || !strings.Contains(s.Detail, "shrank") {
+		t.Errorf("size step = %+v", s)
+	}
+	if s := findStep(t, res, report.StepRetention); s.Status != report.Skipped {
+		t.Errorf("retention ran on a suspicious dump: %+v", s)
+	}
+	if _, ok := f.files()["20261001.tgz"]; !ok {
+		t.Error("an old archive was deleted on the strength of a suspicious dump")
+	}
+	if _, ok := f.files()["20261122.tgz"]; !ok {
+		t.Error("the suspicious dump was not archived")
+	}
+}
+
+func TestLockHeld(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10)}))
+	l, err := state.Lock(f.cfg.State.Dir, "ocpizza-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	res := f.run()
+	fs := res.FailedStep()
+	if res.Outcome() != report.Failure || fs == nil || fs.Name != StepLock || !strings.Contains(fs.Cause, "already running") {
+		t.Fatalf("failed step = %+v", fs)
+	}
+	if len(f.files()) != 0 {
+		t.Error("a locked run wrote to the destination")
+	}
+}
+
+func TestOneOfTwoDestinationsDown(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10)}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	f.job().Destinations = append(f.job().Destinations, config.Destination{
+		Name: "offsite", URL: "sftp://backup@" + addr + "/srv", Password: "pw", HostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Timeout: config.Duration(2 * time.Second),
+	})
+	res := f.run()
+	if res.Outcome() != report.Warned {
+		t.Fatalf("outcome %v, want WARNING: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, report.StepDestLogin, "offsite"); s.Status != report.Failed || !strings.Contains(s.Cause, "refused") {
+		t.Errorf("offsite login = %+v", s)
+	}
+	if s := findStep(t, res, report.StepTransfer, "nas"); s.Status != report.OK {
+		t.Errorf("nas transfer = %+v", s)
+	}
+	if _, ok := f.files()["20261122.tgz"]; !ok {
+		t.Error("nas did not get the archive")
+	}
+}
+
+func TestCancelledRunLeavesNoArchive(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := f.runCtx(ctx)
+	if res.Outcome() != report.Failure {
+		t.Fatalf("outcome %v", res.Outcome())
+	}
+	for n := range f.files() {
+		t.Errorf("cancelled run left %s", n)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10)}))
+	res := Check(context.Background(), f.cfg, f.job(), Options{Log: slog.New(slog.DiscardHandler)})
+	if res.Outcome() != report.Success {
+		t.Fatalf("check: %v", stepNames(res))
+	}
+	if s := findStep(t, res, StepProbe, "nas"); s.Status != report.OK {
+		t.Errorf("probe = %+v", s)
+	}
+	if n := len(f.files()); n != 0 {
+		t.Errorf("check left %d file(s) on the destination", n)
+	}
+	f.src.Fail(404)
+	if res := Check(context.Background(), f.cfg, f.job(), Options{Log: slog.New(slog.DiscardHandler)}); res.Outcome() != report.Failure {
+		t.Errorf("check of a 404 source: %v", stepNames(res))
+	}
+}
+
+func TestListAndRestore(t *testing.T) {
+	d := dump("1", 500)
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": d}))
+	f.put("20261001.tgz", "old")
+	f.job().Retention.KeepDays = 0
+	if res := f.run(); res.Outcome() != report.Success {
+		t.Fatalf("run: %v", stepNames(res))
+	}
+	f.job().Retention.KeepDays, f.job().Retention.KeepMin = 30, 1
+	o := Options{Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return night }}
+	ls := List(context.Background(), f.job(), o)
+	if len(ls) != 1 || ls[0].Err != nil || len(ls[0].Archives) != 2 {
+		t.Fatalf("list = %+v", ls)
+	}
+	if a := ls[0].Archives; a[0].Name != "20261122.tgz" || a[0].Expires != "" || a[1].Name != "20261001.tgz" || a[1].Expires == "" {
+		t.Errorf("archives = %+v", a)
+	}
+	out := t.TempDir()
+	r, err := Restore(context.Background(), f.job(), "", "", out, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Archive != "20261122.tgz" {
+		t.Errorf("restored %s, want the newest", r.Archive)
+	}
+	got, _ := os.ReadFile(filepath.Join(out, "dump.sql"))
+	if !bytes.Equal(got, d) {
+		t.Error("restored dump differs")
+	}
+	// The old one is not an archive gardien made: restoring it fails clearly.
+	if _, err := Restore(context.Background(), f.job(), "20261001.tgz", "", t.TempDir(), o); err == nil || !strings.Contains(err.Error(), "not a gzip or zstd archive") {
+		t.Errorf("restore of a fake archive: %v", err)
+	}
+}
+
+// A dump whose zip entry declares the last run's size and CRC-32 is recognised as
+// unchanged without being decompressed; confirm_unchanged reads it again.
+func TestUnchangedByCRC(t *testing.T) {
+	d := dump("1", 5000)
+	good := testutil.Zip(t, map[string][]byte{"dump.sql": d})
+	// Same entry header, altered data: only reading it shows the difference.
+	altered := append([]byte(nil), good...)
+	altered[bytes.Index(altered, []byte("PK\x01\x02"))/2] ^= 0xff
+
+	for _, confirm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("confirm_unchanged=%v", confirm), func(t *testing.T) {
+			f := newFixture(t, good)
+			f.job().Source.ConfirmUnchanged = confirm
+			if res := f.run(); res.Outcome() != report.Success {
+				t.Fatalf("first run: %v", stepNames(res))
+			}
+			f.src.Set(altered)
+			f.now = night.Add(24 * time.Hour)
+			res := f.run()
+			if !confirm {
+				s := findStep(t, res, report.StepChanged)
+				if res.Outcome() != report.Warned || !strings.Contains(s.Detail, "by size and CRC-32") {
+					t.Errorf("outcome %v, changed step %+v", res.Outcome(), s)
+				}
+				return
+			}
+			if fs := res.FailedStep(); fs == nil || fs.Name != report.StepExpected {
+				t.Errorf("confirm_unchanged did not read the entry: %v", stepNames(res))
+			}
+		})
+	}
+}
+
+// A run killed with kill -9 leaves its staging directory; the next run removes it.
+func TestStaleStagingRemoved(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10)}))
+	stale := filepath.Join(f.job().Archive.StagingDir, "ocpizza-db-dead")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(stale, "source.zip"), []byte("half a download"), 0o600)
+	other := filepath.Join(f.job().Archive.StagingDir, "otherjob-dead")
+	os.MkdirAll(other, 0o700)
+	if res := f.run(); res.Outcome() != report.Success {
+		t.Fatalf("run: %v", stepNames(res))
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale staging directory still there")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("another job's staging directory was removed")
+	}
+}

@@ -1,0 +1,203 @@
+package job
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/dest"
+	"github.com/gardien/gardien/internal/fault"
+	"github.com/gardien/gardien/internal/report"
+	"github.com/gardien/gardien/internal/retention"
+)
+
+// destRun is what happened on one destination; destinations run concurrently and
+// their steps are recorded together afterwards, step by step, in config order.
+type destRun struct {
+	login, transfer, retention *report.Step
+	deletions                  []report.Deletion
+}
+
+// sendAll sends the staged archive to every destination independently, then applies
+// retention on each one that received it intact. It reports whether at least one
+// destination received it (or, in a dry run, could have).
+func (r *runner) sendAll(ctx context.Context, st *staged) bool {
+	runs := make([]destRun, len(r.job.Destinations))
+	var wg sync.WaitGroup
+	for i := range r.job.Destinations {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			runs[i] = r.sendOne(ctx, r.job.Destinations[i], st)
+		}(i)
+	}
+	wg.Wait()
+	delivered := false
+	for _, name := range []string{report.StepDestLogin, report.StepTransfer, report.StepRetention} {
+		for _, dr := range runs {
+			s := map[string]*report.Step{report.StepDestLogin: dr.login, report.StepTransfer: dr.transfer, report.StepRetention: dr.retention}[name]
+			if s == nil {
+				continue
+			}
+			r.rec(*s)
+			if name == report.StepTransfer && (s.Status == report.OK || (r.opt.DryRun && s.Status == report.Skipped)) {
+				delivered = true
+			}
+		}
+	}
+	for _, dr := range runs {
+		r.res.Deletions = append(r.res.Deletions, dr.deletions...)
+	}
+	return delivered
+}
+
+func step(name, target string, status report.Status, detail string) *report.Step {
+	return &report.Step{Name: name, Target: target, Status: status, Detail: detail}
+}
+
+func failed(name, target string, err error) *report.Step {
+	return &report.Step{Name: name, Target: target, Status: report.Failed, Cause: err.Error(), Hint: fault.Hint(err)}
+}
+
+func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged) (dr destRun) {
+	log := r.log.With("dest", dc.Name)
+	var d dest.Destination
+	err := fault.Retry(ctx, log, config.DefaultRetries, "connect to "+dc.Name, func(ctx context.Context) error {
+		var err error
+		d, err = dest.Open(ctx, dc, dest.Env{Log: log})
+		return err
+	})
+	if err != nil {
+		dr.login = failed(report.StepDestLogin, dc.Name, err)
+		dr.transfer = step(report.StepTransfer, dc.Name, report.Skipped, "not run because the destination is unreachable")
+		dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the destination is unreachable")
+		return dr
+	}
+	defer d.Close()
+	dr.login = step(report.StepDestLogin, dc.Name, report.OK, dest.Redact(dc.URL))
+
+	if r.opt.DryRun {
+		dr.transfer = step(report.StepTransfer, dc.Name, report.Skipped, fmt.Sprintf("dry run: would upload %s (%s)", st.name, report.Bytes(st.size)))
+	} else {
+		t0 := time.Now()
+		err := fault.Retry(ctx, log, config.DefaultRetries, "upload to "+dc.Name, func(ctx context.Context) error {
+			return r.put(ctx, d, st)
+		})
+		if err == nil && dc.Verify {
+			err = r.verify(ctx, d, st)
+		}
+		if err != nil {
+			dr.transfer = failed(report.StepTransfer, dc.Name, fmt.Errorf("upload %s: %w", st.name, err))
+			dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the transfer failed")
+			return dr
+		}
+		el := time.Since(t0)
+		detail := fmt.Sprintf("%s, %s in %s", st.name, report.Bytes(st.size), report.Duration(el))
+		if dc.Verify {
+			detail += ", sha256 read back ok"
+		}
+		dr.transfer = step(report.StepTransfer, dc.Name, report.OK, detail)
+	}
+
+	if st.suspicious {
+		dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the dump looks suspicious (see plausible size)")
+		return dr
+	}
+	dr.retention, dr.deletions = r.applyRetention(ctx, d, dc.Name, st.name, log)
+	return dr
+}
+
+// put uploads the staged file; each attempt reads it again from the start.
+func (r *runner) put(ctx context.Context, d dest.Destination, st *staged) error {
+	f, err := os.Open(st.path)
+	if err != nil {
+		return fault.Permanent(err)
+	}
+	defer f.Close()
+	return d.Put(ctx, st.name, f, st.size)
+}
+
+// verify reads the archive back and compares its SHA-256; a mismatching file is
+// deleted so that it never passes for a good archive.
+func (r *runner) verify(ctx context.Context, d dest.Destination, st *staged) error {
+	rc, err := d.Open(ctx, st.name)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, ctxReader{ctx, rc}); err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != st.sha256 {
+		derr := d.Delete(ctx, st.name)
+		return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s (corrupt copy deleted: %v)", got, st.sha256, derr == nil),
+			"the storage altered the file: check its disks and the network path")
+	}
+	return nil
+}
+
+// applyRetention deletes, on one destination, the archives the policy expires and the
+// temporary files an interrupted run left.
+func (r *runner) applyRetention(ctx context.Context, d dest.Destination, target, justSent string, log *slog.Logger) (*report.Step, []report.Deletion) {
+	objs, err := d.List(ctx)
+	if err != nil {
+		return failed(report.StepRetention, target, fmt.Errorf("list: %w", err)), nil
+	}
+	names := make([]string, 0, len(objs)+1)
+	for _, o := range objs {
+		names = append(names, o.Name)
+	}
+	if r.opt.DryRun { // show what a real run would do: the new archive would be there
+		names = append(names, justSent)
+	}
+	pol := retention.Policy{KeepDays: r.job.Retention.KeepDays, KeepMin: r.job.Retention.KeepMin}
+	plan := retention.Apply(names, r.pat, pol, r.now, justSent)
+
+	var dels []report.Deletion
+	var errs int
+	del := func(name, reason string) {
+		dl := report.Deletion{Dest: target, Name: name, Reason: reason, DryRun: r.opt.DryRun}
+		if !r.opt.DryRun {
+			if err := d.Delete(ctx, name); err != nil {
+				dl.Err = err.Error()
+				errs++
+				log.Error("deletion failed", "step", report.StepRetention, "file", name, "reason", reason, "cause", err.Error(), "hint", fault.Hint(err))
+			} else {
+				log.Info("deleted", "step", report.StepRetention, "file", name, "reason", reason)
+			}
+		} else {
+			log.Info("would delete (dry run)", "step", report.StepRetention, "file", name, "reason", reason)
+		}
+		dels = append(dels, dl)
+	}
+	for _, n := range plan.Stale {
+		del(n, "temporary file left by an interrupted upload")
+	}
+	for _, it := range plan.Remove {
+		del(it.Name, it.Reason)
+	}
+	verb := "deleted"
+	if r.opt.DryRun {
+		verb = "would delete"
+	}
+	detail := fmt.Sprintf("%d kept, %d %s", len(plan.Keep), len(plan.Remove), verb)
+	if pol.KeepDays == 0 {
+		detail = fmt.Sprintf("%d kept (keep_days = 0 keeps every archive)", len(plan.Keep))
+	}
+	if len(plan.Stale) > 0 {
+		detail += fmt.Sprintf(", %d stale temporary file(s) removed", len(plan.Stale))
+	}
+	if errs > 0 {
+		return &report.Step{Name: report.StepRetention, Target: target, Status: report.Failed, Detail: detail,
+			Cause: fmt.Sprintf("%d deletion(s) failed", errs), Hint: "check the permissions on the destination directory; the archives stay until the next run"}, dels
+	}
+	return step(report.StepRetention, target, report.OK, detail), dels
+}
