@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/job"
+	"github.com/gardien/gardien/internal/logging"
+	"github.com/gardien/gardien/internal/report"
+	"github.com/gardien/gardien/internal/schedule"
+)
+
+// scheduleParser reads a job's schedule for the daemon. The daemon's tests replace
+// it, in the test binary only, with one that reads the same five fields in seconds.
+var scheduleParser = func(expr string) (cron.Schedule, error) {
+	e, err := schedule.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	return e.Schedule(), nil
+}
+
+func newDaemonCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "daemon [JOB...]",
+		Short: "Run the jobs at their schedules, without cron",
+		Long: `Stay in the foreground and run each job (all, or those named) at its schedule,
+for machines without cron and for containers. The log, the summary and the mail
+are those of gardien run.
+
+Jobs run one at a time, in the order their time comes. When a job's time comes
+while its previous run is still going on (or waiting for another job), that run is
+skipped and the log says so: two runs of a job never overlap.
+
+SIGHUP reloads the configuration; an invalid one is logged and the previous one
+kept. SIGTERM or SIGINT interrupts the run in progress, which removes its temporary
+files and sends its report, then the daemon exits (code 0).`,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			d, err := g.newDaemon(args, scheduleParser, time.Now())
+			if err != nil {
+				return err
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			return d.serve(cmd.Context(), hup)
+		}),
+	}
+}
+
+// daemon runs jobs at their schedules. serve owns the loop; reload may be called
+// from anywhere.
+type daemon struct {
+	g       *globalOptions
+	names   []string // the jobs named on the command line; none: all
+	parse   func(string) (cron.Schedule, error)
+	changed chan struct{} // reload → serve: the schedules changed
+	reloads sync.Mutex    // one reload at a time
+
+	mu      sync.Mutex
+	gen     *generation
+	retired []*logging.Log // logs of replaced configurations, closed after the run
+	running *runState      // the run in progress, nil when idle
+	queue   []string       // jobs whose time came, waiting for the run in progress
+
+	// afterRun, when set, is called with each run's result (tests).
+	afterRun func(*report.Result)
+}
+
+// generation is one configuration as the daemon uses it: valid, its log open.
+type generation struct {
+	cfg     *config.Config
+	log     *logging.Log
+	entries []*entry
+}
+
+// entry is a scheduled job and its next run.
+type entry struct {
+	job   *config.Job
+	sched cron.Schedule
+	next  time.Time
+}
+
+type runState struct {
+	job   string
+	start time.Time
+}
+
+func (g *globalOptions) newDaemon(names []string, parse func(string) (cron.Schedule, error), now time.Time) (*daemon, error) {
+	// Reload the same file whatever the working directory.
+	path, err := filepath.Abs(g.resolvedConfig())
+	if err != nil {
+		return nil, err
+	}
+	g.configPath = path
+	d := &daemon{g: g, names: names, parse: parse, changed: make(chan struct{}, 1)}
+	gen, err := d.load(now, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.gen = gen
+	gen.log.Info("daemon started", "config", path, "pid", os.Getpid(), "jobs", len(gen.entries))
+	d.logSchedules(gen, "job scheduled")
+	fmt.Fprintf(d.g.out(), "gardien daemon: %s\n", path)
+	writeSchedules(d.g.out(), scheduledJobs(gen.cfg), now)
+	return d, nil
+}
+
+// load reads the configuration and opens its log. A job keeps its next run when its
+// schedule did not change.
+func (d *daemon) load(now time.Time, old map[string]*entry) (*generation, error) {
+	cfg, err := d.g.load()
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := selectJobs(cfg, d.names)
+	if err != nil {
+		return nil, err
+	}
+	var entries []*entry
+	for _, j := range jobs {
+		if j.Schedule == "" {
+			continue
+		}
+		s, err := d.parse(j.Schedule)
+		if err != nil {
+			return nil, err
+		}
+		e := &entry{job: j, sched: s, next: s.Next(now)}
+		if o := old[j.Name]; o != nil && o.job.Schedule == j.Schedule {
+			e.next = o.next
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return nil, usageError{fmt.Errorf("no job of %s has a schedule, so the daemon would never run anything: add schedule = \"0 2 * * *\" to the [[job]] sections", cfg.Path)}
+	}
+	l, err := d.g.openLog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &generation{cfg: cfg, log: l, entries: entries}, nil
+}
+
+func (d *daemon) logSchedules(gen *generation, msg string) {
+	jobs, _ := selectJobs(gen.cfg, d.names)
+	for _, j := range jobs {
+		i := slices.IndexFunc(gen.entries, func(e *entry) bool { return e.job == j })
+		if i < 0 {
+			gen.log.Info("job not scheduled", "job", j.Name, "hint", `the daemon never runs it: add schedule = "0 2 * * *" to its [[job]]`)
+			continue
+		}
+		gen.log.Info(msg, "job", j.Name, "schedule", j.Schedule, "next", gen.entries[i].next.Format(time.DateTime))
+	}
+}
+
+// reload replaces the configuration by what the file holds now (SIGHUP). When the
+// file is invalid, the error is logged and the previous configuration stays.
+func (d *daemon) reload() error {
+	d.reloads.Lock()
+	defer d.reloads.Unlock()
+	d.mu.Lock()
+	old := d.gen
+	next := map[string]*entry{}
+	for _, e := range old.entries {
+		next[e.job.Name] = &entry{job: e.job, next: e.next}
+	}
+	d.mu.Unlock()
+
+	gen, err := d.load(time.Now(), next)
+	if err != nil {
+		old.log.Error("configuration not reloaded", "config", d.g.configPath, "cause", err.Error(),
+			"hint", "fix the file (gardien check tests it), then send SIGHUP again; the jobs go on with the previous configuration")
+		return err
+	}
+	gen.log.Info("configuration reloaded", "config", d.g.configPath, "jobs", len(gen.entries))
+	d.logSchedules(gen, "job scheduled") // before serve sees gen and moves its times
+	d.mu.Lock()
+	d.gen = gen
+	if d.running != nil { // its run still logs there
+		d.retired = append(d.retired, old.log)
+	} else {
+		old.log.Close()
+	}
+	d.mu.Unlock()
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// serve runs the jobs at their times until ctx is cancelled, then interrupts the run
+// in progress, waits for it to report, and returns. hup reloads the configuration.
+func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
+	done := make(chan *report.Result, 1)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		d.mu.Lock()
+		wait := time.Until(d.gen.nextTime())
+		d.mu.Unlock()
+		timer.Reset(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			return d.stop(done)
+		case <-hup:
+			d.reload()
+		case <-d.changed:
+		case <-timer.C:
+			d.tick(time.Now())
+		case res := <-done:
+			d.finished(res)
+		}
+		d.startNext(ctx, done)
+	}
+}
+
+func (gen *generation) nextTime() time.Time {
+	var t time.Time
+	for _, e := range gen.entries {
+		if t.IsZero() || e.next.Before(t) {
+			t = e.next
+		}
+	}
+	return t
+}
+
+// tick queues the jobs whose time has come, skipping those still running or waiting.
+func (d *daemon) tick(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	log := d.gen.log
+	for _, e := range d.gen.entries {
+		if e.next.After(now) {
+			continue
+		}
+		e.next = e.sched.Next(now)
+		name := e.job.Name
+		switch {
+		case d.running != nil && d.running.job == name:
+			log.Warn("run skipped", "job", name, "next", e.next.Format(time.DateTime),
+				"cause", fmt.Sprintf("the previous run, started at %s, is still running", d.running.start.Format(time.DateTime)),
+				"hint", "the job takes longer than the time between two of its runs: space its schedule out")
+		case slices.Contains(d.queue, name):
+			who := "another job"
+			if d.running != nil {
+				who = "job " + d.running.job
+			}
+			log.Warn("run skipped", "job", name, "next", e.next.Format(time.DateTime),
+				"cause", "the previous run is still waiting for "+who+" to finish",
+				"hint", "jobs run one at a time: space the schedules out")
+		default:
+			d.queue = append(d.queue, name)
+		}
+	}
+}
+
+// startNext starts the first waiting job when nothing runs.
+func (d *daemon) startNext(ctx context.Context, done chan<- *report.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for d.running == nil && len(d.queue) > 0 && ctx.Err() == nil {
+		name := d.queue[0]
+		d.queue = d.queue[1:]
+		gen := d.gen
+		j := findJob(gen.cfg, name)
+		if j == nil { // removed by a reload
+			continue
+		}
+		d.running = &runState{job: name, start: time.Now()}
+		go func() { done <- d.runJob(ctx, gen, j) }()
+	}
+}
+
+// runJob is one `gardien run JOB`: the job, its summary, its mail and pings.
+func (d *daemon) runJob(ctx context.Context, gen *generation, j *config.Job) *report.Result {
+	l := gen.log
+	l.ResetCapture()
+	rep := newReporter(gen.cfg, []*config.Job{j}, l, d.g.dryRun)
+	// A ping or a mail that does not get through is logged where it fails.
+	_ = rep.start(ctx)
+	rep.jobStarting()
+	res := job.Run(ctx, gen.cfg, j, job.Options{DryRun: d.g.dryRun, Log: l.Logger})
+	writeSummary(res, l.File, l.Wrap(d.g.out()))
+	_ = rep.finish(ctx, []*report.Result{res})
+	return res
+}
+
+// finished records the end of the run in progress (job.Run logged how it went).
+func (d *daemon) finished(res *report.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running = nil
+	attrs := []any{"job", res.Job}
+	for _, e := range d.gen.entries {
+		if e.job.Name == res.Job {
+			attrs = append(attrs, "next", e.next.Format(time.DateTime))
+		}
+	}
+	if len(d.queue) > 0 {
+		attrs = append(attrs, "waiting", strings.Join(d.queue, ","))
+	}
+	d.gen.log.Info("next run", attrs...)
+	for _, l := range d.retired {
+		l.Close()
+	}
+	d.retired = nil
+	if d.afterRun != nil {
+		d.afterRun(res)
+	}
+}
+
+// stop waits for the interrupted run to report, and closes the log.
+func (d *daemon) stop(done <-chan *report.Result) error {
+	d.mu.Lock()
+	running, waiting := d.running, d.queue
+	d.queue = nil
+	log := d.gen.log
+	d.mu.Unlock()
+	if running != nil {
+		log.Info("stopping: the run in progress is interrupted", "job", running.job)
+		d.finished(<-done)
+	}
+	for _, name := range waiting {
+		log.Info("run not started: the daemon is stopping", "job", name)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gen.log.Info("daemon stopped", "pid", os.Getpid())
+	return d.gen.log.Close()
+}
