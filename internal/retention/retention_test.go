@@ -292,13 +292,16 @@ func TestApply(t *testing.T) {
 			ignored: []string{"x"},
 		},
 		{
-			name:    "same date: ties broken by name",
-			pattern: "%Y%j-%d.tgz", // %d is read but %j decides the date
+			// A name whose fields disagree (day 1 of the year, but day 2 of the month)
+			// was not written by this pattern: its date cannot be trusted, so it is
+			// never deleted.
+			name:    "fields that disagree: ignored, never deleted",
+			pattern: "%Y%j-%d.tgz",
 			names:   []string{"2020001-02.tgz", "2020001-01.tgz", "2020001-03.tgz"},
-			policy:  Policy{KeepDays: 30, KeepMin: 1},
+			policy:  Policy{KeepDays: 30, KeepMin: 0},
 			now:     seedNow,
-			keep:    []string{"2020001-03.tgz"},
-			remove:  []string{"2020001-01.tgz", "2020001-02.tgz"},
+			remove:  []string{"2020001-01.tgz"},
+			ignored: []string{"2020001-02.tgz", "2020001-03.tgz"},
 		},
 		{
 			name:    "nothing listed",
