@@ -13,11 +13,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export GARDIEN_IT_DIR=${GARDIEN_IT_DIR:-/tmp/gardien-it}
 
+# GARDIEN_IT_ONLY="openssh vsftpd" starts only those (while working on one protocol).
 servers=()
 for f in "$here"/it.d/*.sh; do
+  name=$(basename "$f" .sh)
+  if [ -n "${GARDIEN_IT_ONLY:-}" ] && [[ " ${GARDIEN_IT_ONLY//,/ } " != *" $name "* ]]; then
+    continue
+  fi
   # shellcheck source=/dev/null
   . "$f"
-  servers+=("$(basename "$f" .sh)")
+  servers+=("$name")
 done
 
 apt_install() {

@@ -149,7 +149,7 @@ func secrets(cfg *config.Config) []string {
 			}
 		}
 		for _, d := range j.Destinations {
-			s = append(s, d.Password)
+			s = append(s, d.Password, d.SecretKey)
 		}
 	}
 	return s

@@ -128,6 +128,11 @@ func TestErrors(t *testing.T) {
 			line: 2, want: []string{"gardien.toml:2", "table name"},
 		},
 		{
+			name: "secret_key and secret_key_file",
+			text: strings.Replace(minimal, `url = "file:///srv/archives"`, "url = \"file:///srv/archives\"\n  secret_key = \"x\"\n  secret_key_file = \"/nonexistent\"", 1),
+			want: []string{"both secret_key and secret_key_file"},
+		},
+		{
 			name: "password and password_file",
 			text: strings.Replace(minimal, `url = "file:///srv/archives"`, "url = \"file:///srv/archives\"\n  password = \"x\"\n  password_file = \"/nonexistent\"", 1),
 			want: []string{"both password and password_file"},
@@ -169,7 +174,8 @@ func TestEnvAndSecretFiles(t *testing.T) {
 	}
 	t.Setenv("GARDIEN_TEST_URL", "https://exports.example.org/x.zip")
 	text := strings.Replace(minimal, `"https://exports.example.org/dump.zip"`, `"${GARDIEN_TEST_URL}"`, 1)
-	text = strings.Replace(text, `url = "file:///srv/archives"`, "url = \"sftp://backup:inline-pw@nas/srv\"\n  [[job.destination]]\n  url = \"file:///b\"\n  password_file = \""+pw+"\"", 1)
+	text = strings.Replace(text, `url = "file:///srv/archives"`, "url = \"sftp://backup:inline-pw@nas/srv\"\n  [[job.destination]]\n  url = \"file:///b\"\n  password_file = \""+pw+"\""+
+		"\n  [[job.destination]]\n  name = \"s3\"\n  url = \"file:///c\"\n  secret_key_file = \""+pw+"\"", 1)
 	c, err := parse(t, text)
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +189,9 @@ func TestEnvAndSecretFiles(t *testing.T) {
 	}
 	if got := j.Destinations[1].Password; got != "s3cret-from-file" {
 		t.Errorf("password_file read %q", got)
+	}
+	if got := j.Destinations[2].SecretKey; got != "s3cret-from-file" {
+		t.Errorf("secret_key_file read %q", got)
 	}
 	var warned bool
 	for _, w := range c.Warnings {

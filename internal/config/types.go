@@ -127,6 +127,21 @@ type Destination struct {
 	AllowInsecure bool     `toml:"allow_insecure"`
 	Verify        bool     `toml:"verify"`
 	Timeout       Duration `toml:"timeout"`
+
+	// file://: refuse to write unless the path is on a mounted file system other
+	// than the root's, so that an unmounted NAS does not silently fill the local disk.
+	RequireMount bool `toml:"require_mount"`
+
+	// smb://: the Windows domain (workgroup) of the user, when it has one.
+	Domain string `toml:"domain"`
+
+	// s3://bucket/prefix
+	Endpoint      string `toml:"endpoint"` // host[:port] or https://host[:port]; empty for AWS
+	Region        string `toml:"region"`
+	AccessKey     string `toml:"access_key"`
+	SecretKey     string `toml:"secret_key" secret:"true"`
+	SecretKeyFile string `toml:"secret_key_file"`
+	PathStyle     bool   `toml:"path_style"` // bucket in the path, not the host name (MinIO, Garage)
 }
 
 // Retention is [job.retention].

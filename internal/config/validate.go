@@ -43,16 +43,17 @@ type DestinationCheck func(Destination) error
 var jobNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func (c *Config) readSecrets(v *validator, data []byte) {
-	secret := func(key string, pw *string, file string) {
+	secretAs := func(key, name string, pw *string, file string) {
 		if file == "" {
 			return
 		}
 		if *pw != "" {
-			v.fail(key+".password", "keep only one of password and password_file", "both password and password_file are set")
+			v.fail(key+"."+name, fmt.Sprintf("keep only one of %s and %s_file", name, name), "both %s and %s_file are set", name, name)
 			return
 		}
-		*pw = v.readSecret(key+".password_file", file)
+		*pw = v.readSecret(key+"."+name+"_file", file)
 	}
+	secret := func(key string, pw *string, file string) { secretAs(key, "password", pw, file) }
 	secret("mail", &c.Mail.Password, c.Mail.PasswordFile)
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
@@ -73,6 +74,7 @@ func (c *Config) readSecrets(v *validator, data []byte) {
 				}
 			}
 			secret(key, &d.Password, d.PasswordFile)
+			secretAs(key, "secret_key", &d.SecretKey, d.SecretKeyFile)
 		}
 	}
 	// A password written in the file itself (not through ${VAR} or *_file) makes the
