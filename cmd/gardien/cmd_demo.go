@@ -18,9 +18,10 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 		Short: "Run the whole flow on this machine, with nothing installed",
 		Long: `Start a built-in HTTPS server serving a generated dump in a zip and a built-in
 SFTP server standing for the NAS, both on 127.0.0.1, write a configuration for them,
-then run the job three times: a new dump (SUCCESS, old archives purged), the same
-dump again (WARNING: unchanged), and a new dump with the SFTP server stopped
-(FAILURE, nothing deleted). Everything stays in --dir.`,
+and a built-in SMTP server that files each report mail in --dir/mail, then run the
+job three times: a new dump (SUCCESS, old archives purged), the same dump again
+(WARNING: unchanged), and a new dump with the SFTP server stopped (FAILURE, nothing
+deleted). Everything stays in --dir.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			n, err := config.ParseSize(size)
@@ -33,7 +34,7 @@ dump again (WARNING: unchanged), and a new dump with the SFTP server stopped
 			}
 			defer env.Close()
 			out := g.out()
-			fmt.Fprintf(out, "gardien demo: HTTPS source and SFTP server started on 127.0.0.1, configuration in %s\n", env.ConfigPath)
+			fmt.Fprintf(out, "gardien demo: HTTPS source, SFTP server and mail server started on 127.0.0.1, configuration in %s\n", env.ConfigPath)
 
 			run := func(title string) int {
 				fmt.Fprintf(out, "\n--- %s\n", title)
@@ -54,9 +55,14 @@ dump again (WARNING: unchanged), and a new dump with the SFTP server stopped
 
 			fmt.Fprintf(out, "\nWhere to look:\n  log            %s\n  archives (NAS) %s\n  configuration  %s\n  state          %s\n",
 				env.LogPath, env.Archives, env.ConfigPath, env.Dir+"/state")
+			mails := env.Mails()
+			fmt.Fprintf(out, "  mails          %s (%d report mails, one per run)\n", env.MailDir, len(mails))
 			fmt.Fprintf(out, "Look inside tonight's archive: tar tzvf %s/%s\n", env.Archives, time.Now().Format("20060102")+".tgz")
 			if codes[0] != exitOK || codes[1] != exitWarnings || codes[2] != exitFailure {
 				return errors.New("demo: the runs did not end as expected (0, 3, 1): see the log")
+			}
+			if len(mails) != len(codes) {
+				return fmt.Errorf("demo: %d report mails in %s, want %d (one per run): see the log", len(mails), env.MailDir, len(codes))
 			}
 			return nil
 		}),

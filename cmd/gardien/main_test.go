@@ -220,6 +220,25 @@ func TestDemo(t *testing.T) {
 			t.Errorf("temporary file left on the NAS: %s", e.Name())
 		}
 	}
+	// Each run's report mail is filed by the demo's mail server, with its status
+	// first in the subject and the run's log attached.
+	mails, _ := filepath.Glob(filepath.Join(dir, "mail", "*.eml"))
+	if len(mails) != 3 {
+		t.Fatalf("%d mails in %s/mail, want 3 (one per run)", len(mails), dir)
+	}
+	for i, status := range []string{"SUCCESS", "WARNING", "FAILURE"} {
+		data, err := os.ReadFile(mails[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := testutil.ParseMail(t, data)
+		if !strings.HasPrefix(m.Subject, "[gardien] "+status+" demo-db ") {
+			t.Errorf("mail %d: subject %q, want it to start with [gardien] %s demo-db", i+1, m.Subject, status)
+		}
+		if len(m.Attachments) != 1 {
+			t.Errorf("mail %d: %d attachments, want the run's log", i+1, len(m.Attachments))
+		}
+	}
 	// A second demo in the same directory starts afresh; a directory it did not make
 	// is refused.
 	if code, _, errOut := gardien(t, "demo", "--dir", dir, "--size", "100KB", "--quiet"); code != 0 {

@@ -1,7 +1,7 @@
 // Package demo sets up, on this machine alone, everything a real gardien job talks to:
-// an HTTPS server that serves a generated dump in a zip, and an SFTP server standing
-// for the NAS, both on 127.0.0.1, with a configuration that points at them. It backs
-// `gardien demo`.
+// an HTTPS server that serves a generated dump in a zip, an SFTP server standing for
+// the NAS, and an SMTP server that files each report mail, all on 127.0.0.1, with a
+// configuration that points at them. It backs `gardien demo`.
 package demo
 
 import (
@@ -32,10 +32,12 @@ type Env struct {
 	ConfigPath string
 	LogPath    string
 	Archives   string // the SFTP server's directory: the "NAS"
+	MailDir    string // the report mails, one .eml file each
 	zipPath    string
 	dumpSize   int64
 	https      *httptest.Server
 	sftp       *sftpd.Server
+	mail       *mailbox
 }
 
 // Start wipes dir if an earlier demo made it (refusing any other non-empty
@@ -53,6 +55,7 @@ func Start(dir string, dumpSize int64, now time.Time) (*Env, error) {
 		ConfigPath: filepath.Join(abs, "gardien.toml"),
 		LogPath:    filepath.Join(abs, "gardien.log"),
 		Archives:   filepath.Join(abs, "nas"),
+		MailDir:    filepath.Join(abs, "mail"),
 		zipPath:    filepath.Join(abs, "source", "dump.zip"),
 		dumpSize:   dumpSize,
 	}
@@ -71,6 +74,14 @@ func Start(dir string, dumpSize int64, now time.Time) (*Env, error) {
 		return nil, err
 	}
 	if err := e.startSFTP(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if e.mail, err = startMailbox(e.MailDir); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte(e.config()), 0o600); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -149,8 +160,11 @@ func (e *Env) startSFTP() error {
 	if err := os.WriteFile(filepath.Join(e.Dir, "keys", "known_hosts"), []byte(e.sftp.KnownHostsLine()+"\n"), 0o600); err != nil {
 		return err
 	}
-	return os.WriteFile(e.ConfigPath, []byte(e.config()), 0o600)
+	return nil
 }
+
+// Mails returns the report mails received so far, oldest first.
+func (e *Env) Mails() []string { return e.mail.Files() }
 
 // StopSFTP stops the SFTP server, as when the NAS is down.
 func (e *Env) StopSFTP() {
@@ -162,6 +176,9 @@ func (e *Env) StopSFTP() {
 // Close stops everything.
 func (e *Env) Close() {
 	e.StopSFTP()
+	if e.mail != nil {
+		e.mail.close()
+	}
 	if e.https != nil {
 		e.https.Close()
 	}
@@ -172,6 +189,7 @@ func (e *Env) config() string {
 		"{dir}", e.Dir,
 		"{url}", e.https.URL+"/exports/dump.zip",
 		"{sftp}", e.sftp.Addr,
+		"{smtp}", fmt.Sprint(e.mail.addr.Port),
 	)
 	return r.Replace(`# Written by gardien demo: a real configuration, pointing at the demo's servers.
 # Try: gardien --config {dir}/gardien.toml list demo-db
@@ -184,7 +202,15 @@ level = "info"
 dir = "{dir}/state"
 
 [mail]
-transport = "none"
+transport = "smtp"                   # the demo's own mail server files each mail in {dir}/mail
+host = "127.0.0.1"
+port = {smtp}
+security = "none"                    # a real server: "tls" or "starttls", with username and password_file
+from = "gardien@localhost"
+to = ["admin@localhost"]
+send_on = "always"
+attach_log = true
+language = "fr"                      # fr | en
 
 [[job]]
 name = "demo-db"
