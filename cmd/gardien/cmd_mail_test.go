@@ -64,7 +64,7 @@ func TestRunSendsMail(t *testing.T) {
 	if !strings.HasPrefix(first.Subject, "[gardien] SUCCESS db ") || !strings.HasPrefix(second.Subject, "[gardien] WARNING db ") {
 		t.Errorf("subjects %q, %q", first.Subject, second.Subject)
 	}
-	if !strings.Contains(second.Subject, "changed since last run") || !strings.Contains(second.Text, "== db run ") || !strings.Contains(second.HTML, "<table") {
+	if !strings.Contains(second.Subject, "dump unchanged") || !strings.Contains(second.Text, "== db run ") || !strings.Contains(second.HTML, "<table") {
 		t.Errorf("second mail:\n%s\n%s", second.Subject, second.Text)
 	}
 	var firstLog, secondLog string

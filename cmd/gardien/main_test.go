@@ -150,7 +150,7 @@ func TestInitWritesAValidExample(t *testing.T) {
 
 func TestCheckListRestore(t *testing.T) {
 	cfg, _, _, _ := writeConfig(t, "")
-	if code, out, errOut := gardien(t, "--config", cfg, "check"); code != 0 || !strings.Contains(out, "write and delete a probe") {
+	if code, out, errOut := gardien(t, "--config", cfg, "check"); code != 0 || !strings.Contains(out, "probe write+delete") {
 		t.Fatalf("check: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, _, _ := gardien(t, "--config", cfg, "run"); code != 0 {

@@ -15,7 +15,7 @@ import (
 )
 
 // StepProbe is the check that a destination accepts a write and a delete.
-const StepProbe = "write and delete a probe"
+const StepProbe = "probe write+delete"
 
 // Check tests every connection of a job without archiving anything: the source
 // answers, each destination logs in, accepts a small probe file, lists it and deletes

@@ -31,12 +31,20 @@ const StepLock = "no other run"
 // StepStaging is the step that fails when the local staging directory is unusable.
 const StepStaging = "staging directory"
 
+// StepRecord is the step that warns when the run's record (the dump's checksums, which
+// the next run compares with) could not be saved.
+const StepRecord = "run record saved"
+
 // Options are what the command line decides for a run.
 type Options struct {
 	DryRun bool
 	Log    *slog.Logger
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
+
+	// uploadReader, when set, wraps what each upload reads: tests cancel a run
+	// from there, mid-transfer.
+	uploadReader func(io.Reader) io.Reader
 }
 
 func (o Options) now() time.Time {
@@ -163,9 +171,40 @@ func (r *runner) run(ctx context.Context) {
 		return
 	}
 	delivered := r.sendAll(ctx, staged)
-	if delivered && !r.opt.DryRun {
-		r.saveState(staged)
+	if r.opt.DryRun {
+		return
 	}
+	if delivered {
+		r.saveState(staged)
+	} else {
+		r.keepUndelivered(staged)
+	}
+}
+
+// keepUndelivered moves an archive that no destination received out of the run's
+// staging directory, which is about to be removed, to
+// staging_dir/undelivered/JOB/NAME: it may be the only copy of tonight's dump. Only
+// the newest undelivered archive of a job is kept, so that a NAS down for a week
+// does not fill the local disk.
+func (r *runner) keepUndelivered(st *staged) {
+	dir := filepath.Join(r.job.Archive.StagingDir, "undelivered", r.job.Name)
+	old, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		r.log.Warn("cannot keep the undelivered archive", "file", st.path, "cause", err.Error())
+		return
+	}
+	kept := filepath.Join(dir, st.name)
+	if err := os.Rename(st.path, kept); err != nil {
+		r.log.Warn("cannot keep the undelivered archive", "file", st.path, "cause", err.Error())
+		return
+	}
+	for _, o := range old {
+		if o != kept {
+			os.Remove(o)
+		}
+	}
+	r.res.KeptAt = kept
+	r.log.Warn("archive not delivered: kept on this machine", "file", kept, "hint", "send it by hand once the destination is back, or let the next run send a new one")
 }
 
 // removeStaleStaging deletes the staging directories that earlier runs of this job
@@ -203,12 +242,12 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 	if lastErr == nil && r.sameByCRC(items, last) {
 		// The zip entries carry the same CRC-32 and size as the last run's dump: it
 		// is the same dump, known without decompressing it (seconds saved on a
-		// stale 40 GB export). The entry is not read, so its data is not verified:
-		// nothing is archived from it.
+		// stale 40 GB export). The entry is not read, so its data is not verified,
+		// and the step says so: nothing is archived from it.
 		for _, it := range items {
-			r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: fmt.Sprintf("%s, %s, CRC-32 %08x as in the last run (not re-read)", it.Name, report.Bytes(it.Size), it.CRC32)})
+			r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: fmt.Sprintf("%s, %s, same size and CRC-32 (%08x) as in the last run: not re-read", it.Name, report.Bytes(it.Size), it.CRC32)})
 		}
-		r.checkChanged(last.Files, last, "by size and CRC-32")
+		r.checkChanged(last.Files, last, "same size and CRC-32 as then")
 		return nil, false
 	}
 	tmp := filepath.Join(r.stage, namefmt.TempName(name))
@@ -259,7 +298,7 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 	if lastErr != nil {
 		r.rec(report.Step{Name: report.StepChanged, Status: report.Warning, Cause: lastErr.Error(), Hint: "the previous run's record is unreadable: this run is treated as the first"})
 		last = nil
-	} else if !r.checkChanged(st.files, last, "sha256") {
+	} else if !r.checkChanged(st.files, last, "same sha256") {
 		return nil, false
 	}
 	st.suspicious = !r.checkSize(st, last)
@@ -325,7 +364,7 @@ func (r *runner) checkChanged(files []state.File, last *state.Record, how string
 		r.rec(report.Step{Name: report.StepChanged, Status: report.OK, Detail: fmt.Sprintf("sha256 %s (was %s)", short, shortSum(last.Files))})
 		return true
 	}
-	what := fmt.Sprintf("unchanged since run %s of %s (%s, sha256 %s)", last.Run, last.Time.Format("2006-01-02 15:04"), how, short)
+	what := fmt.Sprintf("unchanged since run %s of %s (%s; sha256 then %s)", last.Run, last.Time.Format("2006-01-02 15:04"), how, shortSum(last.Files))
 	hint := "the source served the same dump again: check that the export ran on the source server"
 	switch r.job.Archive.OnUnchanged {
 	case "archive":
@@ -401,7 +440,10 @@ func shortSum(files []state.File) string {
 func (r *runner) saveState(st *staged) {
 	rec := &state.Record{Job: r.job.Name, Run: r.res.Run, Time: r.now, Archive: st.name, ArchiveSize: st.size, ArchiveSHA256: st.sha256, Files: st.files}
 	if err := state.SaveLast(r.cfg.State.Dir, rec); err != nil {
-		r.log.Error("cannot save the run's record: the next run will not know this dump", "cause", err.Error(), "hint", "check that state.dir is writable")
+		// The archive is safe, but the next run cannot tell an unchanged dump nor a
+		// shrunk one: a warning, so that it shows in the exit code and the mail.
+		r.rec(report.Step{Name: StepRecord, Status: report.Warning, Cause: err.Error(),
+			Hint: "check that state.dir is writable and has room; the next run will treat its dump as the first"})
 	}
 }
 

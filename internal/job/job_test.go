@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -414,16 +415,146 @@ func TestOneOfTwoDestinationsDown(t *testing.T) {
 	}
 }
 
+// A run interrupted in the middle of the upload (SIGTERM, Ctrl-C) leaves no file under
+// the archive's name, keeps the earlier archives, and deletes nothing.
 func TestCancelledRunLeavesNoArchive(t *testing.T) {
-	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 20000)}))
+	f.put("20261001.tgz", "an old archive")
+	f.put("20261121.tgz", "last night's archive")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	res := f.runCtx(ctx)
+	defer cancel()
+	var cancelled bool
+	res := f.runCtx(ctx, func(o *Options) {
+		o.uploadReader = func(r io.Reader) io.Reader {
+			// Half of the archive goes, then the run is interrupted.
+			return io.MultiReader(io.LimitReader(r, 4096), readFunc(func([]byte) (int, error) {
+				cancelled = true
+				cancel()
+				return 0, context.Canceled
+			}), r)
+		}
+	})
+	if !cancelled {
+		t.Fatal("the upload never started: the test proves nothing")
+	}
+	if res.Outcome() != report.Failure || !res.Interrupted {
+		t.Fatalf("outcome %v interrupted=%v, want an interrupted FAILURE", res.Outcome(), res.Interrupted)
+	}
+	if s := findStep(t, res, report.StepTransfer, "nas"); s.Status != report.Failed {
+		t.Errorf("transfer = %+v, want failed", s)
+	}
+	files := f.files()
+	if _, ok := files["20261122.tgz"]; ok {
+		t.Error("an interrupted upload left a file under the archive's final name")
+	}
+	for _, n := range []string{"20261001.tgz", "20261121.tgz"} {
+		if _, ok := files[n]; !ok {
+			t.Errorf("the interrupted run deleted %s", n)
+		}
+	}
+	if res.KeptAt == "" {
+		t.Error("the undelivered archive was not kept on this machine")
+	}
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// When no destination receives the archive, it stays on this machine, and the summary
+// says where; only the newest such archive of a job is kept.
+func TestUndeliveredArchiveKept(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	f.job().Destinations = []config.Destination{{
+		Name: "nas", URL: "sftp://backup@" + addr + "/srv", Password: "pw", HostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Timeout: config.Duration(2 * time.Second),
+	}}
+	res := f.run()
 	if res.Outcome() != report.Failure {
 		t.Fatalf("outcome %v", res.Outcome())
 	}
-	for n := range f.files() {
-		t.Errorf("cancelled run left %s", n)
+	want := filepath.Join(f.job().Archive.StagingDir, "undelivered", "ocpizza-db", "20261122.tgz")
+	if res.KeptAt != want {
+		t.Fatalf("KeptAt = %q, want %q", res.KeptAt, want)
+	}
+	got, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := sha256.Sum256(got); hex.EncodeToString(h[:]) != res.ArchiveSHA256 {
+		t.Error("the kept archive is not the one the run built")
+	}
+	var b strings.Builder
+	report.Summary(&b, res)
+	if !strings.Contains(b.String(), "not delivered, kept at "+want) {
+		t.Errorf("the summary does not say where the archive is:\n%s", b.String())
+	}
+
+	// The next night, still down: only the newest undelivered archive stays.
+	f.src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 100)}))
+	f.now = night.Add(24 * time.Hour)
+	res = f.run()
+	kept, _ := filepath.Glob(filepath.Join(filepath.Dir(want), "*"))
+	if len(kept) != 1 || filepath.Base(kept[0]) != "20261123.tgz" || res.KeptAt != kept[0] {
+		t.Errorf("kept %v (KeptAt %q), want only 20261123.tgz", kept, res.KeptAt)
+	}
+}
+
+// A second run on the same day with a dump that shrank does not replace the day's
+// good archive.
+func TestSuspiciousDumpDoesNotReplaceArchive(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 10000)}))
+	if res := f.run(); res.Outcome() != report.Success {
+		t.Fatalf("first run: %v", stepNames(res))
+	}
+	good := f.files()["20261122.tgz"]
+	f.src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 100)}))
+	f.now = night.Add(time.Hour)
+	res := f.run()
+	if res.Outcome() != report.Warned {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, report.StepTransfer, "nas"); s.Status != report.Warning || !strings.Contains(s.Detail, "does not replace it") {
+		t.Errorf("transfer = %+v", s)
+	}
+	if got := f.files()["20261122.tgz"]; got != good {
+		t.Error("the suspicious dump replaced the day's good archive")
+	}
+	if res.KeptAt == "" {
+		t.Error("the suspicious archive was not kept on this machine")
+	}
+}
+
+// A run whose record cannot be saved warns: the next run could not recognise an
+// unchanged or a shrunk dump.
+func TestRecordNotSavedWarns(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 100)}))
+	if res := f.run(); res.Outcome() != report.Success {
+		t.Fatalf("first run: %v", stepNames(res))
+	}
+	last, err := filepath.Glob(filepath.Join(f.cfg.State.Dir, "*", "last.json"))
+	if err != nil || len(last) != 1 {
+		t.Fatalf("no record after the first run: %v %v", last, err)
+	}
+	// A directory where the record goes: saving it fails, whoever runs the test.
+	os.Remove(last[0])
+	if err := os.Mkdir(last[0], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(last[0], "x"), nil, 0o600)
+	f.src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 100)}))
+	f.now = night.Add(24 * time.Hour)
+	res := f.run()
+	if res.Outcome() != report.Warned {
+		t.Fatalf("outcome %v, want WARNING: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, StepRecord); s.Status != report.Warning || s.Hint == "" {
+		t.Errorf("record step = %+v", s)
 	}
 }
 
@@ -501,7 +632,7 @@ func TestUnchangedByCRC(t *testing.T) {
 			res := f.run()
 			if !confirm {
 				s := findStep(t, res, report.StepChanged)
-				if res.Outcome() != report.Warned || !strings.Contains(s.Detail, "by size and CRC-32") {
+				if res.Outcome() != report.Warned || !strings.Contains(s.Detail, "same size and CRC-32") {
 					t.Errorf("outcome %v, changed step %+v", res.Outcome(), s)
 				}
 				return

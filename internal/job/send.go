@@ -83,6 +83,25 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 	defer d.Close()
 	dr.login = step(report.StepDestLogin, dc.Name, report.OK, dest.Redact(dc.URL))
 
+	if st.suspicious && !r.opt.DryRun {
+		// A second run on the same day makes the same name. A dump that looks wrong
+		// must not replace a good archive of that name: it stays on this machine.
+		objs, err := d.List(ctx)
+		if err != nil {
+			dr.transfer = failed(report.StepTransfer, dc.Name, fmt.Errorf("list: %w", err))
+			dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the transfer failed")
+			return dr
+		}
+		for _, o := range objs {
+			if o.Name == st.name {
+				dr.transfer = &report.Step{Name: report.StepTransfer, Target: dc.Name, Status: report.Warning,
+					Detail: fmt.Sprintf("%s is already there: the suspicious archive does not replace it", st.name),
+					Hint:   "check the dump (see plausible size); the archive already on the destination is kept"}
+				dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the dump looks suspicious (see plausible size)")
+				return dr
+			}
+		}
+	}
 	if r.opt.DryRun {
 		dr.transfer = step(report.StepTransfer, dc.Name, report.Skipped, fmt.Sprintf("dry run: would upload %s (%s)", st.name, report.Bytes(st.size)))
 	} else {
@@ -121,7 +140,11 @@ func (r *runner) put(ctx context.Context, d dest.Destination, st *staged) error 
 		return fault.Permanent(err)
 	}
 	defer f.Close()
-	return d.Put(ctx, st.name, f, st.size)
+	var rd io.Reader = f
+	if r.opt.uploadReader != nil {
+		rd = r.opt.uploadReader(rd)
+	}
+	return d.Put(ctx, st.name, rd, st.size)
 }
 
 // verify reads the archive back and compares its SHA-256; a mismatching file is

@@ -91,13 +91,13 @@ func TestIntegrationPostfixSendmail(t *testing.T) {
 		t.Fatalf("report: %v\n%s", err, logBuf.String())
 	}
 	pm := testutil.ParseMail(t, readMailbox(t, env["GARDIEN_IT_MAILBOX"], tok))
-	if want := "[gardien] WARNING ocpizza-db 22/11/2026 " + tok + " – épuration effectuée (cloud)"; pm.Subject != want {
+	if want := "[gardien] WARNING ocpizza-db 22/11/2026 " + tok + " – épuration (cloud)"; pm.Subject != want {
 		t.Errorf("subject %q, want %q", pm.Subject, want)
 	}
 	if !strings.Contains(pm.Header.Get("To"), env["GARDIEN_IT_MAIL_TO"]) || pm.Header.Get("X-Gardien-Status") != "WARNING" {
 		t.Errorf("headers %v", pm.Header)
 	}
-	if !strings.Contains(pm.Text, "attention taille plausible") || !strings.Contains(pm.Text, "NON supprimé 20261022.tgz sur cloud") {
+	if !strings.Contains(pm.Text, "ÉCHEC     épuration") || !strings.Contains(pm.Text, "NON supprimé 20261022.tgz sur cloud") {
 		t.Errorf("text part:\n%s", pm.Text)
 	}
 	if !strings.Contains(pm.HTML, "la tâche ocpizza-db s&#39;est terminée avec des avertissements") {

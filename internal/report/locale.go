@@ -26,6 +26,9 @@ type locale struct {
 	sep            string // between a target and what happened there: ": "
 	statuses       [4]string
 	steps          map[string]string
+	// warned names, in the subject, a step that warned when its name alone would
+	// mislead: "changed since last run" warns when the dump did NOT change.
+	warned   map[string]string
 	dateTime       string // time layout of the headline
 	date           string // time layout of {date}
 	bytes          func(int64) string
@@ -54,6 +57,7 @@ type locale struct {
 	lblSHA      string
 	lblTook     string
 	lblDeleted  string
+	lblKept     string // the archive was not delivered and stays here
 }
 
 func localeFor(lang string) *locale {
@@ -117,6 +121,7 @@ var english = &locale{
 	hint:        "hint: ",
 	sep:         ": ",
 	statuses:    [4]string{OK: "ok", Warning: "warning", Skipped: "skipped", Failed: "FAILED"},
+	warned:      map[string]string{StepChanged: "dump unchanged", StepSize: "dump implausibly small"},
 	dateTime:    "2006-01-02 15:04:05",
 	date:        "2006-01-02",
 	bytes:       Bytes,
@@ -141,7 +146,11 @@ var english = &locale{
 		return line
 	},
 	archive: func(r *Result, lc *locale) string {
-		return fmt.Sprintf("archive %s, %s, sha256 %s", r.Archive, Bytes(r.ArchiveSize), r.ArchiveSHA256)
+		line := fmt.Sprintf("archive %s, %s, sha256 %s", r.Archive, Bytes(r.ArchiveSize), r.ArchiveSHA256)
+		if r.KeptAt != "" {
+			line += "; not delivered, kept at " + r.KeptAt
+		}
+		return line
 	},
 	took: "took %s",
 	intro: func(rs []*Result, host string) string {
@@ -175,6 +184,7 @@ var english = &locale{
 	lblSHA:     "SHA-256",
 	lblTook:    "Duration",
 	lblDeleted: "Retention",
+	lblKept:    "Not delivered, kept at",
 }
 
 // nb is the no-break space French puts before ":" and inside « ».
@@ -188,23 +198,27 @@ var french = &locale{
 	hint:     "conseil" + nb + ": ",
 	sep:      nb + ": ",
 	statuses: [4]string{OK: "ok", Warning: "attention", Skipped: "non fait", Failed: "ÉCHEC"},
+	warned:   map[string]string{StepChanged: "dump inchangé", StepSize: "dump anormalement petit"},
 	steps: map[string]string{
-		StepReachable:  "URL accessible",
-		StepDownloaded: "zip téléchargé",
-		StepExpected:   "fichier attendu présent",
-		StepChanged:    "différent de la dernière exécution",
-		StepSize:       "taille plausible",
-		StepArchive:    "archive créée",
-		StepDestLogin:  "destination joignable",
-		StepTransfer:   "transfert effectué",
-		StepRetention:  "épuration effectuée",
+		// Nouns, not participles: the status in front says whether it happened
+		// ("non fait  transfert", not "non fait  transfert effectué").
+		StepReachable:  "accès à l'URL",
+		StepDownloaded: "téléchargement du zip",
+		StepExpected:   "présence du fichier attendu",
+		StepChanged:    "changement depuis la dernière exécution",
+		StepSize:       "vraisemblance de la taille",
+		StepArchive:    "création de l'archive",
+		StepDestLogin:  "connexion à la destination",
+		StepTransfer:   "transfert",
+		StepRetention:  "épuration",
 		StepMail:       "envoi du mail",
-		StepMailLogin:  "serveur de mail joignable",
-		StepTestMail:   "mail de test envoyé",
+		StepMailLogin:  "connexion au serveur de mail",
+		StepTestMail:   "envoi du mail de test",
 		// Steps named in internal/job (which imports this package, hence the literals).
 		"no other run":             "aucune autre exécution en cours",
 		"staging directory":        "répertoire de préparation",
-		"write and delete a probe": "écriture et suppression d'un fichier test",
+		"probe write+delete": "écriture et suppression d'un fichier test",
+		"run record saved":   "enregistrement de l'exécution",
 	},
 	dateTime:    "02/01/2006 15:04:05",
 	date:        "02/01/2006",
@@ -230,7 +244,11 @@ var french = &locale{
 		return line
 	},
 	archive: func(r *Result, lc *locale) string {
-		return fmt.Sprintf("archive %s, %s, sha256 %s", r.Archive, bytesFR(r.ArchiveSize), r.ArchiveSHA256)
+		line := fmt.Sprintf("archive %s, %s, sha256 %s", r.Archive, bytesFR(r.ArchiveSize), r.ArchiveSHA256)
+		if r.KeptAt != "" {
+			line += nb + "; non livrée, conservée dans " + r.KeptAt
+		}
+		return line
 	},
 	took: "durée %s",
 	intro: func(rs []*Result, host string) string {
@@ -266,6 +284,7 @@ var french = &locale{
 	lblSHA:     "SHA-256",
 	lblTook:    "Durée",
 	lblDeleted: "Épuration",
+	lblKept:    "Non livrée, conservée dans",
 }
 
 var (

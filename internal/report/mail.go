@@ -156,10 +156,14 @@ func problem(results []*Result, lc *locale) string {
 		if s == nil {
 			return ""
 		}
-		if len(results) > 1 {
-			return r.Job + lc.sep + lc.stepWithTarget(s)
+		name := lc.stepWithTarget(s)
+		if w, ok := lc.warned[s.Name]; ok && s.Status == Warning {
+			name = w
 		}
-		return lc.stepWithTarget(s)
+		if len(results) > 1 {
+			return r.Job + lc.sep + name
+		}
+		return name
 	}
 	return ""
 }
@@ -187,7 +191,7 @@ type htmlData struct {
 	Colour                                colours
 	ColStatus, ColStep, ColDetail, Hint   string
 	LblArchive, LblSize, LblSHA, LblTook  string
-	LblDeleted                            string
+	LblDeleted, LblKept                   string
 	Jobs                                  []htmlJob
 }
 
@@ -197,7 +201,7 @@ type htmlJob struct {
 	Steps             []htmlStep
 	Deletions         []htmlDeletion
 	Archive, Size     string
-	SHA, Took         string
+	SHA, Took, KeptAt string
 }
 
 type htmlStep struct {
@@ -219,7 +223,7 @@ func renderHTML(results []*Result, lc *locale, info MailInfo, subject string) (s
 		Outcome: o.String(), Colour: outcomeColours[o],
 		ColStatus: lc.colStatus, ColStep: lc.colStep, ColDetail: lc.colDetail, Hint: lc.hint,
 		LblArchive: lc.lblArchive, LblSize: lc.lblSize, LblSHA: lc.lblSHA, LblTook: lc.lblTook,
-		LblDeleted: lc.lblDeleted,
+		LblDeleted: lc.lblDeleted, LblKept: lc.lblKept,
 	}
 	// The intro starts with the outcome, which the banner already shows in colour.
 	d.Intro = strings.TrimLeft(strings.TrimPrefix(d.Intro, o.String()), nb+": ")
@@ -244,7 +248,7 @@ func renderHTML(results []*Result, lc *locale, info MailInfo, subject string) (s
 			j.Deletions = append(j.Deletions, htmlDeletion{Text: lc.deletion(dl, lc), Failed: dl.Err != "" && !dl.DryRun})
 		}
 		if r.Archive != "" {
-			j.Archive, j.Size, j.SHA = r.Archive, lc.bytes(r.ArchiveSize), r.ArchiveSHA256
+			j.Archive, j.Size, j.SHA, j.KeptAt = r.Archive, lc.bytes(r.ArchiveSize), r.ArchiveSHA256, r.KeptAt
 		}
 		if !r.End.IsZero() {
 			j.Took = lc.duration(r.End.Sub(r.Start))
@@ -313,6 +317,9 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <tr><td style="padding:2px 16px 2px 0;color:#5f6368;">{{$.LblArchive}}</td><td style="padding:2px 0;font-weight:bold;">{{.Archive}}</td></tr>
 <tr><td style="padding:2px 16px 2px 0;color:#5f6368;">{{$.LblSize}}</td><td style="padding:2px 0;">{{.Size}}</td></tr>
 <tr><td style="padding:2px 16px 2px 0;color:#5f6368;">{{$.LblSHA}}</td><td style="padding:2px 0;font-family:Consolas,'Courier New',monospace;font-size:12px;word-break:break-all;">{{.SHA}}</td></tr>
+{{- if .KeptAt}}
+<tr><td style="padding:2px 16px 2px 0;color:#b3261e;">{{$.LblKept}}</td><td style="padding:2px 0;color:#b3261e;font-family:Consolas,'Courier New',monospace;font-size:12px;">{{.KeptAt}}</td></tr>
+{{- end}}
 {{- end}}
 {{- if .Took}}
 <tr><td style="padding:2px 16px 2px 0;color:#5f6368;">{{$.LblTook}}</td><td style="padding:2px 0;">{{.Took}}</td></tr>

@@ -57,7 +57,7 @@ func TestSubject(t *testing.T) {
 		{"default, success", "", "en", []*Result{fx["success"]}, "[gardien] SUCCESS ocpizza-db 2026-11-22"},
 		{"status stays English", "", "fr", []*Result{fx["success"]}, "[gardien] SUCCESS ocpizza-db 22/11/2026"},
 		{"failed step appended", "", "en", []*Result{fx["failure"]}, "[gardien] FAILURE ocpizza-db 2026-11-22 – transfer done (nas)"},
-		{"failed step in French", "", "fr", []*Result{fx["failure"]}, "[gardien] FAILURE ocpizza-db 22/11/2026 – transfert effectué (nas)"},
+		{"failed step in French", "", "fr", []*Result{fx["failure"]}, "[gardien] FAILURE ocpizza-db 22/11/2026 – transfert (nas)"},
 		{"every placeholder", "{status} {job} on {host}: {step} ({date})", "en", []*Result{fx["failure"]}, "FAILURE ocpizza-db on backup01: transfer done (nas) (2026-11-22)"},
 		{"empty step leaves no gap", "{status} {step} {job}", "en", []*Result{fx["success"]}, "SUCCESS ocpizza-db"},
 		{"worst of several", "{status} {job} {step}", "en", []*Result{fx["success"], fx["warning"]}, "WARNING ocpizza-db, ocpizza-db ocpizza-db: retention applied (cloud)"},
@@ -79,7 +79,7 @@ func TestSubjectNamesTheWarning(t *testing.T) {
 		{Name: StepReachable, Status: OK},
 		{Name: StepSize, Status: Warning, Detail: "the dump shrank"},
 	}}
-	if got, want := Subject("", []*Result{r}, "fr", "h"), "[gardien] WARNING db 22/11/2026 – taille plausible"; got != want {
+	if got, want := Subject("", []*Result{r}, "fr", "h"), "[gardien] WARNING db 22/11/2026 – dump anormalement petit"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

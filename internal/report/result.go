@@ -80,6 +80,9 @@ type Result struct {
 	Archive       string
 	ArchiveSize   int64
 	ArchiveSHA256 string
+	// KeptAt is where the archive stays on this machine when no destination
+	// received it (empty when it was delivered, or discarded unchanged).
+	KeptAt string
 }
 
 // Add appends a step.

@@ -88,7 +88,7 @@ func TestSendSMTP(t *testing.T) {
 func checkReport(t *testing.T, pm *testutil.ParsedMail, lang string) {
 	t.Helper()
 	want := map[string]struct{ subject, text, html string }{
-		"fr": {"[gardien] FAILURE ocpizza-db 22/11/2026 – transfert effectué (nas)", "ÉCHEC     transfert effectué", "la tâche ocpizza-db a échoué"},
+		"fr": {"[gardien] FAILURE ocpizza-db 22/11/2026 – transfert (nas)", "ÉCHEC     transfert ", "la tâche ocpizza-db a échoué"},
 		"en": {"[gardien] FAILURE ocpizza-db 2026-11-22 – transfer done (nas)", "FAILED  transfer done", "the job ocpizza-db failed"},
 	}[lang]
 	if pm.Subject != want.subject {
@@ -315,7 +315,7 @@ func TestSendmailFake(t *testing.T) {
 	}
 	data, _ := os.ReadFile(out)
 	pm := testutil.ParseMail(t, data)
-	if pm.Subject != "[gardien] WARNING ocpizza-db 22/11/2026 – épuration effectuée (cloud)" || !strings.Contains(pm.Text, "taille plausible") ||
+	if pm.Subject != "[gardien] WARNING ocpizza-db 22/11/2026 – épuration (cloud)" || !strings.Contains(pm.Text, "vraisemblance de la taille") ||
 		string(pm.Attachments["run.log"]) != "the log\n" || pm.Header.Get("To") != "<root@localhost>" {
 		t.Errorf("subject %q, To %q, attachments %v, text:\n%s", pm.Subject, pm.Header.Get("To"), keys(pm.Attachments), pm.Text)
 	}
