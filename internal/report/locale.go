@@ -29,10 +29,10 @@ type locale struct {
 	// warned names, in the subject, a step that warned when its name alone would
 	// mislead: "changed since last run" warns when the dump did NOT change.
 	warned   map[string]string
-	dateTime       string // time layout of the headline
-	date           string // time layout of {date}
-	bytes          func(int64) string
-	duration       func(time.Duration) string
+	dateTime string // time layout of the headline
+	date     string // time layout of {date}
+	bytes    func(int64) string
+	duration func(time.Duration) string
 
 	// Sentences.
 	runHead     string // headline of a block: job, run, start, outcome
@@ -215,8 +215,8 @@ var french = &locale{
 		StepMailLogin:  "connexion au serveur de mail",
 		StepTestMail:   "envoi du mail de test",
 		// Steps named in internal/job (which imports this package, hence the literals).
-		"no other run":             "aucune autre exécution en cours",
-		"staging directory":        "répertoire de préparation",
+		"no other run":       "aucune autre exécution en cours",
+		"staging directory":  "répertoire de préparation",
 		"probe write+delete": "écriture et suppression d'un fichier test",
 		"run record saved":   "enregistrement de l'exécution",
 	},
