@@ -1,7 +1,10 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,6 +192,68 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(string(logText), "HTTP 401") {
 		t.Error("the log does not say what failed")
+	}
+}
+
+// A token in the source URL's query string is a secret too: it never reaches the
+// log, the terminal or the MANIFEST of the archive.
+func TestURLTokenNeverPrinted(t *testing.T) {
+	const token = "Qu3ry-T0ken-7731"
+	t.Setenv("GARDIEN_TEST_TOKEN", token)
+	cfg, destDir, logPath, _ := writeConfig(t, "")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = bytes.Replace(text, []byte(`/dump.zip"`), []byte(`/dump.zip?token=${GARDIEN_TEST_TOKEN}"`), 1)
+	if err := os.WriteFile(cfg, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := gardien(t, "--config", cfg, "--verbose", "run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	logText, _ := os.ReadFile(logPath)
+	files, _ := filepath.Glob(filepath.Join(destDir, "*.tgz"))
+	if len(files) != 1 {
+		t.Fatalf("archives: %v", files)
+	}
+	manifest := readMember(t, files[0], "MANIFEST")
+	for where, text := range map[string]string{"stdout": out, "stderr": errOut, "log": string(logText), "MANIFEST": manifest} {
+		if strings.Contains(text, token) {
+			t.Errorf("the token appears in %s:\n%s", where, text)
+		}
+	}
+	if !strings.Contains(manifest, "token=***") {
+		t.Errorf("the MANIFEST does not name the source:\n%s", manifest)
+	}
+}
+
+// readMember returns one file of a .tgz.
+func readMember(t *testing.T, tgz, name string) string {
+	t.Helper()
+	f, err := os.Open(tgz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s in %s: %v", name, tgz, err)
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
 	}
 }
 

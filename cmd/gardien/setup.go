@@ -142,6 +142,7 @@ func secrets(cfg *config.Config) []string {
 	s = append(s, cfg.Notify.Start, cfg.Notify.Success, cfg.Notify.Warning, cfg.Notify.Failure)
 	for _, j := range cfg.Jobs {
 		s = append(s, j.Source.Password)
+		s = append(s, config.URLSecrets(j.Source.URL)...)
 		for _, v := range j.Source.Headers {
 			s = append(s, v)
 			if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer TOKEN"
@@ -150,6 +151,7 @@ func secrets(cfg *config.Config) []string {
 		}
 		for _, d := range j.Destinations {
 			s = append(s, d.Password, d.SecretKey)
+			s = append(s, config.URLSecrets(d.URL)...)
 		}
 	}
 	return s

@@ -251,3 +251,21 @@ func TestSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for _, sc := range []struct{ in, want string }{
+		{"https://exports.example.org/dump.zip", "https://exports.example.org/dump.zip"},
+		{"https://user:pw@exports.example.org/dump.zip", "https://user:xxxxx@exports.example.org/dump.zip"},
+		{"https://exports.example.org/dump.zip?token=abc&db=odoo", "https://exports.example.org/dump.zip?db=***&token=***"},
+		{"sftp://backup@nas/srv", "sftp://backup@nas/srv"},
+		{"https://h/x?%zz", "https://h/x?…"},
+	} {
+		if got := RedactURL(sc.in); got != sc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", sc.in, got, sc.want)
+		}
+	}
+	got := URLSecrets("https://u:pw1@h/x?token=t1&a=b")
+	if strings.Join(got, ",") != "pw1,b,t1" && strings.Join(got, ",") != "pw1,t1,b" {
+		t.Errorf("URLSecrets = %q", got)
+	}
+}

@@ -301,7 +301,7 @@ func (c *Config) validateNotify(v *validator) {
 		u, err := url.Parse(k.url)
 		switch {
 		case err != nil || u.Host == "":
-			v.fail("notify."+k.key, `write a full URL such as "https://hc-ping.com/<uuid>"`, "invalid url %q", redactURL(k.url))
+			v.fail("notify."+k.key, `write a full URL such as "https://hc-ping.com/<uuid>"`, "invalid url %q", RedactURL(k.url))
 		case u.Scheme != "https" && u.Scheme != "http":
 			v.fail("notify."+k.key, "use an https:// (or http://) URL", "unsupported scheme %q", u.Scheme)
 		}
@@ -319,7 +319,7 @@ func validateSource(v *validator, p string, s *Source) {
 	if s.URL == "" {
 		v.fail(p+".url", `set url = "https://…/dump.zip"`, "missing source url")
 	} else if u, err := url.Parse(s.URL); err != nil || u.Host == "" {
-		v.fail(p+".url", `write a full URL such as "https://exports.example.org/dump.zip"`, "invalid url %q", redactURL(s.URL))
+		v.fail(p+".url", `write a full URL such as "https://exports.example.org/dump.zip"`, "invalid url %q", RedactURL(s.URL))
 	} else if u.Scheme == "http" && !s.AllowInsecure {
 		v.fail(p+".url", "use https://, or set allow_insecure = true if the server truly has no TLS", "plain http sends the dump unencrypted")
 	} else if u.Scheme != "https" && u.Scheme != "http" {
@@ -351,14 +351,48 @@ func validateArchive(v *validator, p string, a *Archive) {
 	}
 }
 
-// redactURL removes a password from a URL for display.
-func redactURL(s string) string {
+// RedactURL returns a URL fit for a log, a mail or a MANIFEST: the password is
+// removed, and so is every value of the query string, where export servers take
+// their tokens (https://exports.example.org/dump.zip?token=…). The keys stay, so
+// that the URL is still recognisable.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		if i := strings.LastIndex(s, "@"); i > 0 {
 			return "…" + s[i:]
 		}
+		if i := strings.Index(s, "?"); i >= 0 {
+			return s[:i] + "?…"
+		}
 		return s
 	}
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			u.RawQuery = ""
+			return u.Redacted() + "?…"
+		}
+		for k := range q {
+			q[k] = []string{"***"}
+		}
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "%2A%2A%2A", "***")
+	}
 	return u.Redacted()
+}
+
+// URLSecrets returns what a URL holds that must never be printed: its password and
+// the values of its query string.
+func URLSecrets(s string) []string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if p, ok := u.User.Password(); ok {
+		out = append(out, p)
+	}
+	for _, vs := range u.Query() {
+		out = append(out, vs...)
+	}
+	return out
 }

@@ -69,11 +69,6 @@ func lookup(raw string) (*url.URL, factory, error) {
 	return u, f, nil
 }
 
-// Redact returns raw with any password removed, for logs and messages.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid url)"
-	}
-	return u.Redacted()
-}
+// Redact returns raw with any password and query value removed, for logs and
+// messages.
+func Redact(raw string) string { return config.RedactURL(raw) }

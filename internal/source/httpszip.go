@@ -47,10 +47,22 @@ func newHTTPSZip(c config.Source, log *slog.Logger) (Source, error) {
 	tr.TLSClientConfig = tc
 	tr.Proxy = http.ProxyFromEnvironment
 	tr.ResponseHeaderTimeout = c.Timeout.D()
-	return &HTTPSZip{cfg: c, url: u, client: &http.Client{Transport: tr}, log: log}, nil
+	client := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		// net/http keeps credentials on a redirect to the same host whatever the
+		// scheme: an https URL that redirects to http would send them in clear.
+		if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" && !c.AllowInsecure {
+			return fault.Permanent(fault.WithHint(fmt.Errorf("redirected from https to %s", config.RedactURL(req.URL.String())),
+				"the server redirects to plain http: fix its configuration, or set allow_insecure = true if you accept that"))
+		}
+		return nil
+	}}
+	return &HTTPSZip{cfg: c, url: u, client: client, log: log}, nil
 }
 
-func (s *HTTPSZip) String() string { return "https-zip " + s.url.Redacted() }
+func (s *HTTPSZip) String() string { return "https-zip " + config.RedactURL(s.url.String()) }
 
 // httpStatusError is a non-2xx answer.
 type httpStatusError struct {
@@ -89,7 +101,7 @@ func (s *HTTPSZip) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 	zipPath := filepath.Join(stage, "source.zip")
 	var dl download
 	started := false
-	err := fault.Retry(ctx, s.log, s.cfg.Retries, "download "+s.url.Redacted(), func(ctx context.Context) error {
+	err := fault.Retry(ctx, s.log, s.cfg.Retries, "download "+config.RedactURL(s.url.String()), func(ctx context.Context) error {
 		var err error
 		dl, started, err = s.get(ctx, zipPath)
 		return err
@@ -284,9 +296,7 @@ func zipHint(p string) string {
 func redactURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = u.Redacted()
-		}
+		ue.URL = config.RedactURL(ue.URL)
 	}
 	return err
 }

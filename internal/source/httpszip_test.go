@@ -291,17 +291,46 @@ func TestPasswordNeverInErrors(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := fetch(t, config.Source{Type: "https-zip", URL: "https://user:hunter2-secret@" + addr + "/dump.zip", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 1})
+	// A password in the URL, and a token in its query string, as export servers take them.
+	c := config.Source{Type: "https-zip", URL: "https://user:hunter2-secret@" + addr + "/dump.zip?token=tok-9f8e7d", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 1}
+	r := fetch(t, c)
 	if r.err == nil {
 		t.Fatal("no error")
 	}
 	for _, s := range r.steps {
-		if strings.Contains(s.Cause+s.Detail+s.Hint, "hunter2") {
-			t.Errorf("password leaked in step %+v", s)
+		if strings.Contains(s.Cause+s.Detail+s.Hint, "hunter2") || strings.Contains(s.Cause+s.Detail+s.Hint, "tok-9f8e7d") {
+			t.Errorf("secret leaked in step %+v", s)
 		}
 	}
-	if strings.Contains(r.err.Error(), "hunter2") {
-		t.Errorf("password leaked in error %v", r.err)
+	if strings.Contains(r.err.Error(), "hunter2") || strings.Contains(r.err.Error(), "tok-9f8e7d") {
+		t.Errorf("secret leaked in error %v", r.err)
+	}
+	src, err := New(c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.String(); strings.Contains(got, "hunter2") || strings.Contains(got, "tok-9f8e7d") || !strings.Contains(got, "token=***") {
+		t.Errorf("String() = %q, want the password and the token hidden, the key shown", got)
+	}
+}
+
+// An https source that redirects to plain http is refused: net/http would follow it
+// with the credentials of the same host.
+func TestRedirectToHTTPRefused(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the plain http server was reached: %s %s (Authorization %q)", r.Method, r.URL, r.Header.Get("Authorization"))
+	}))
+	defer plain.Close()
+	srv, ca := testutil.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/dump.zip", http.StatusFound)
+	}))
+	r := fetch(t, config.Source{Type: "https-zip", URL: srv.URL + "/dump.zip", CAFile: ca, Username: "export", Password: "pw-123456", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 3})
+	if r.err == nil {
+		t.Fatal("a redirect to http was followed")
+	}
+	s := r.steps[len(r.steps)-1]
+	if s.Status != report.Failed || !strings.Contains(s.Cause, "redirected from https to http") || !strings.Contains(s.Hint, "allow_insecure") {
+		t.Errorf("step = %+v", s)
 	}
 }
 
