@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/demo"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/dest/desttest"
 	"github.com/gardien/gardien/internal/fault"
@@ -54,7 +55,8 @@ func openSamba(t *testing.T, c dest.Config) dest.Destination {
 // newSambaDir returns a directory name, new for this test, inside share; it is
 // removed (on the server's disk) at the end of the test.
 func newSambaDir(t *testing.T, v map[string]string, share string) string {
-	name := "desttest/" + filepath.Base(t.TempDir())
+	td := t.TempDir() // unique: .../TestName123456/001
+	name := "desttest/" + filepath.Base(filepath.Dir(td)) + "-" + filepath.Base(td)
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(v["GARDIEN_IT_SMB_ROOT"], share, name)) })
 	return name
 }
@@ -341,4 +343,101 @@ func TestIntegrationSMBSessionEndedWhileIdle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("List after the session ended, with retries: %v", err)
 	}
+}
+
+// runGardien runs the gardien binary and returns its exit code and output.
+func runGardien(t *testing.T, bin string, args ...string) (int, string) {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// The whole run with the real binary, from an HTTPS source to the Samba share on
+// which the share requires encryption: check, run with verify (read back over SMB),
+// list, restore; then a wrong password fails the run at "destination reachable"
+// without the password showing anywhere.
+func TestIntegrationSMBWholeRun(t *testing.T) {
+	v := sambaVars(t)
+	work := t.TempDir()
+	bin := filepath.Join(work, "gardien")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gardien/gardien/cmd/gardien").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var dump bytes.Buffer
+	if err := demo.WriteDump(&dump, 4<<20, 11); err != nil {
+		t.Fatal(err)
+	}
+	src := testutil.NewZipServer(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump.Bytes()}))
+	dir := newSambaDir(t, v, "secure")
+	logPath := filepath.Join(work, "gardien.log")
+	pwFile := filepath.Join(work, "smb.pass")
+	config := func(password string) string {
+		os.WriteFile(pwFile, []byte(password+"\n"), 0o600)
+		p := filepath.Join(work, "gardien.toml")
+		text := `
+[log]
+file = "` + logPath + `"
+[state]
+dir = "` + filepath.Join(work, "state") + `"
+[[job]]
+name = "it-smb"
+  [job.source]
+  url = "` + src.URLPath() + `"
+  ca_file = "` + src.CAFile + `"
+  expect = "dump.sql"
+  [job.archive]
+  staging_dir = "` + filepath.Join(work, "staging") + `"
+  [[job.destination]]
+  name = "samba"
+  url = "smb://` + v["GARDIEN_IT_SMB_USER"] + "@" + v["GARDIEN_IT_SMB_ADDR"] + "/secure/" + dir + `"
+  password_file = "` + pwFile + `"
+  verify = true
+  [job.retention]
+  keep_days = 30
+  keep_min = 1
+`
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := config(v["GARDIEN_IT_SMB_PASSWORD"])
+	if code, out := runGardien(t, bin, "--config", good, "check"); code != 0 {
+		t.Fatalf("check: exit %d\n%s", code, out)
+	}
+	if code, out := runGardien(t, bin, "--config", good, "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	ents, err := os.ReadDir(filepath.Join(v["GARDIEN_IT_SMB_ROOT"], "secure", dir))
+	if err != nil || len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".tgz") {
+		t.Fatalf("the share holds %v (%v), want one archive", ents, err)
+	}
+	if code, out := runGardien(t, bin, "--config", good, "list", "it-smb"); code != 0 || !strings.Contains(out, ents[0].Name()) {
+		t.Errorf("list: exit %d, want %s in\n%s", code, ents[0].Name(), out)
+	}
+	to := filepath.Join(work, "restored")
+	if code, out := runGardien(t, bin, "--config", good, "restore", "it-smb", "--to", to); code != 0 {
+		t.Fatalf("restore: exit %d\n%s", code, out)
+	}
+	if got, err := os.ReadFile(filepath.Join(to, "dump.sql")); err != nil || !bytes.Equal(got, dump.Bytes()) {
+		t.Fatalf("the restored dump differs from the source (%d bytes, %v)", len(got), err)
+	}
+
+	src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": []byte("a new dump\n")}))
+	code, out := runGardien(t, bin, "--config", config("not-the-password-4242"), "run")
+	if code != 1 || !strings.Contains(out, `FAILURE at "destination reachable" (samba)`) || !strings.Contains(out, "STATUS_LOGON_FAILURE") {
+		t.Fatalf("run with a wrong password: exit %d\n%s", code, out)
+	}
+	logText, _ := os.ReadFile(logPath)
+	if strings.Contains(string(logText)+out, "not-the-password-4242") || strings.Contains(string(logText)+out, v["GARDIEN_IT_SMB_PASSWORD"]) {
+		t.Error("a password is in the output or the log")
+	}
+	t.Logf("%s", out)
 }
