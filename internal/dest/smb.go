@@ -450,7 +450,8 @@ func (ss *smbSession) failure(ctx context.Context, op, p string, err error) erro
 	case code == statusMediaWriteProtected:
 		return fault.Permanent(fault.WithHint(err, "the share's storage is write-protected: check the server's disk"))
 	case code == statusSharingViolation:
-		return fault.WithHint(err, "another program holds that file open on the server: close it, or wait, and run again")
+		return fault.WithHint(&smbBusy{&smbError{fmt.Sprintf("%s %s: the file is held open on the server (%s)", op, disp, statusName(code)), []error{err}}},
+			"another program holds that file open on the server, or an earlier connection of gardien that was cut while it wrote the file and that the server has not closed yet: wait a few minutes (or close that session on the server: smbstatus lists them) and run again")
 	case code == statusInsuffServerResources || errors.Is(err, smb2.ErrRequestNotAccepted):
 		return fault.WithHint(&lostError{err}, "the server is out of resources or connections: retry later")
 	case errors.Is(err, fs.ErrPermission):
@@ -538,6 +539,14 @@ func (s *SMB) Put(ctx context.Context, name string, r io.Reader, size int64) (er
 	o := ss.conn.begin(ctx)
 	sh := ss.handles(ctx)
 	tmp, final := s.remote(namefmt.TempName(name)), s.remote(name)
+	// A temporary file left by an earlier attempt may still be open in a session
+	// that the server has not closed yet (the connection was cut mid-upload): the
+	// final rename would then fail with STATUS_SHARING_VIOLATION. Removing it
+	// first finds out before the whole archive is sent.
+	if err := sh.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		o.end()
+		return ss.failure(ctx, "remove", tmp, err)
+	}
 	f, err := sh.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		o.end()
@@ -678,6 +687,13 @@ func (s *SMB) Close() error {
 	s.sess = nil
 	return err
 }
+
+// smbBusy is a file that another handle holds open; the server may release it soon.
+type smbBusy struct{ err error }
+
+func (e *smbBusy) Error() string   { return e.err.Error() }
+func (e *smbBusy) Unwrap() error   { return e.err }
+func (e *smbBusy) Retryable() bool { return true }
 
 // smbReader is a remote file being read; closing it disarms the watchdog.
 type smbReader struct {
