@@ -31,9 +31,9 @@ var ErrShareNotFound = errors.New("share not found")
 //
 // It speaks SMB 2 and 3 with an NTLMv2 login, always requires message signing (so
 // that no one can alter the data on the way), and encrypts when the server or the
-// share asks for it ("smb encrypt = required"). It holds one session and opens a new one when the previous
-// was lost (server restarted, idle session closed, network cut), so that a retried
-// upload can succeed.
+// share asks for it ("smb encrypt = required"). It holds one session and opens a
+// new one when the previous was lost (server restarted, idle session closed,
+// network cut), so that a retried upload can succeed.
 type SMB struct {
 	t   *smbTarget
 	log *slog.Logger
