@@ -20,7 +20,8 @@ import (
 // File is a directory on a local disk or on a mounted share (NFS, CIFS):
 // file:///mnt/nfs/archives.
 type File struct {
-	dir string
+	dir          string
+	requireMount bool
 }
 
 var _ Destination = (*File)(nil)
@@ -42,6 +43,11 @@ func openFile(ctx context.Context, c Config, u *url.URL, env Env) (Destination, 
 		return nil, err
 	}
 	dir := filepath.Clean(filepath.FromSlash(u.Path))
+	if c.RequireMount {
+		if err := checkMounted(dir); err != nil {
+			return nil, err
+		}
+	}
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -53,7 +59,34 @@ func openFile(ctx context.Context, c Config, u *url.URL, env Env) (Destination, 
 	case !st.IsDir():
 		return nil, fault.WithHint(fmt.Errorf("%s is not a directory", dir), "the url must name a directory: check its path")
 	}
-	return &File{dir: dir}, nil
+	return &File{dir: dir, requireMount: c.RequireMount}, nil
+}
+
+// checkMounted refuses a directory on the root file system: with require_mount, the
+// directory is meant to be on a mounted share (NFS, CIFS, a USB disk), and when that
+// is not mounted, writing would fill the local disk instead. The directory itself
+// may not exist yet: its nearest existing ancestor tells.
+func checkMounted(dir string) error {
+	var root, st syscall.Stat_t
+	if err := syscall.Stat("/", &root); err != nil {
+		return &fs.PathError{Op: "stat", Path: "/", Err: err}
+	}
+	p := dir
+	for {
+		err := syscall.Stat(p, &st)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ENOENT) || filepath.Dir(p) == p {
+			return &fs.PathError{Op: "stat", Path: p, Err: err}
+		}
+		p = filepath.Dir(p)
+	}
+	if st.Dev == root.Dev {
+		return fault.Permanent(fault.WithHint(fmt.Errorf("require_mount: %s is on the root file system, not on a mounted share", dir),
+			"the share is not mounted: mount it (mount -a, check /etc/fstab) before the run; gardien refuses to fill the local disk"))
+	}
+	return nil
 }
 
 // Put implements Destination.
@@ -63,6 +96,11 @@ func (d *File) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if d.requireMount {
+		if err := checkMounted(d.dir); err != nil {
+			return err
+		}
 	}
 	tmp := filepath.Join(d.dir, namefmt.TempName(name))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gardien/gardien/internal/archive/namefmt"
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/dest/desttest"
+	"github.com/gardien/gardien/internal/fault"
 )
 
 func fileURL(dir string) string {
@@ -138,5 +141,76 @@ func TestFileListSkipsDirectories(t *testing.T) {
 	rc.Close()
 	if string(b) != "abc" {
 		t.Errorf("Open = %q", b)
+	}
+}
+
+// sameFS reports whether a and b are on the same file system.
+func sameFS(t *testing.T, a, b string) bool {
+	t.Helper()
+	var sa, sb syscall.Stat_t
+	if err := syscall.Stat(a, &sa); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Stat(b, &sb); err != nil {
+		t.Fatal(err)
+	}
+	return sa.Dev == sb.Dev
+}
+
+// require_mount refuses a directory on the root file system, the one a share that is
+// not mounted leaves behind, and creates nothing there.
+func TestFileRequireMountRefusesRootFS(t *testing.T) {
+	tmp := t.TempDir()
+	if !sameFS(t, tmp, "/") {
+		t.Skipf("%s is not on the root file system here", tmp)
+	}
+	dir := filepath.Join(tmp, "mnt", "nas", "archives")
+	_, err := dest.Open(context.Background(), dest.Config{URL: fileURL(dir), RequireMount: true}, dest.Env{})
+	if err == nil {
+		t.Fatal("Open with require_mount on the root file system succeeded")
+	}
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "root file system") {
+		t.Errorf("err = %v, want the directory and 'root file system'", err)
+	}
+	if h := fault.Hint(err); !strings.Contains(h, "the share is not mounted: mount it (mount -a, check /etc/fstab)") {
+		t.Errorf("hint = %q", h)
+	}
+	if fault.Retryable(err) {
+		t.Errorf("retryable: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "mnt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused destination created %s", filepath.Join(tmp, "mnt"))
+	}
+	// Without require_mount, the same directory is fine.
+	d, err := dest.Open(context.Background(), dest.Config{URL: fileURL(dir)}, dest.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
+
+// require_mount accepts a directory on another file system: /dev/shm is a tmpfs
+// mount on Linux.
+func TestFileRequireMountAcceptsMount(t *testing.T) {
+	const shm = "/dev/shm"
+	if _, err := os.Stat(shm); err != nil || sameFS(t, shm, "/") {
+		t.Skipf("%s is not a mounted file system here", shm)
+	}
+	base, err := os.MkdirTemp(shm, "gardien-test-")
+	if err != nil {
+		t.Skipf("cannot write in %s: %v", shm, err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	dir := filepath.Join(base, "archives") // not created yet: its parent tells
+	d, err := dest.Open(context.Background(), dest.Config{URL: fileURL(dir), RequireMount: true}, dest.Env{})
+	if err != nil {
+		t.Fatalf("Open with require_mount on %s: %v", shm, err)
+	}
+	defer d.Close()
+	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("abc"), 3); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "a.tgz")); err != nil || string(b) != "abc" {
+		t.Errorf("a.tgz = %q, %v", b, err)
 	}
 }
