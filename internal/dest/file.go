@@ -51,7 +51,14 @@ func openFile(ctx context.Context, c Config, u *url.URL, env Env) (Destination, 
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		// Only the last directory is created. A missing parent is more often an
+		// unmounted share (/mnt/nas) than a path to make: creating it would send the
+		// archives to the local disk, where nobody looks for them.
+		if err := os.Mkdir(dir, 0o750); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s does not exist, nor its parent %s", dir, filepath.Dir(dir)),
+					fmt.Sprintf("if it is a mounted share, mount it (mount -a, check /etc/fstab); otherwise create it: mkdir -p %s", dir)))
+			}
 			return nil, err
 		}
 	case err != nil:

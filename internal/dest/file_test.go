@@ -26,7 +26,7 @@ func fileURL(dir string) string {
 func TestFile(t *testing.T) {
 	desttest.Run(t, func(t *testing.T) dest.Destination {
 		// A directory that does not exist yet: opening creates it.
-		dir := filepath.Join(t.TempDir(), "mnt", "archives")
+		dir := filepath.Join(t.TempDir(), "archives")
 		d, err := dest.Open(context.Background(), dest.Config{Name: "disk", URL: fileURL(dir)}, dest.Env{})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -73,7 +73,7 @@ func TestFileNotADirectory(t *testing.T) {
 }
 
 func TestFileCreatesPrivateDirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "a", "b")
+	dir := filepath.Join(t.TempDir(), "archives")
 	d, err := dest.Open(context.Background(), dest.Config{URL: fileURL(dir)}, dest.Env{})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,10 @@ func TestFileRequireMountRefusesRootFS(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tmp, "mnt")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the refused destination created %s", filepath.Join(tmp, "mnt"))
 	}
-	// Without require_mount, the same directory is fine.
+	// Without require_mount, a directory whose parent exists is fine.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	d, err := dest.Open(context.Background(), dest.Config{URL: fileURL(dir)}, dest.Env{})
 	if err != nil {
 		t.Fatal(err)
@@ -212,5 +215,19 @@ func TestFileRequireMountAcceptsMount(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "a.tgz")); err != nil || string(b) != "abc" {
 		t.Errorf("a.tgz = %q, %v", b, err)
+	}
+}
+
+// A destination whose parent directory is missing is refused, not created: it is more
+// often an unmounted share than a path to make.
+func TestFileMissingParentNotCreated(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "mnt", "nfs", "archives")
+	_, err := dest.Open(context.Background(), dest.Config{Name: "nfs", URL: fileURL(dir)}, dest.Env{})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(fault.Hint(err), "mount -a") || fault.Retryable(err) {
+		t.Fatalf("Open = %v (hint %q), want a permanent error with a hint about mounting", err, fault.Hint(err))
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "mnt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("opening created %s", filepath.Join(tmp, "mnt"))
 	}
 }

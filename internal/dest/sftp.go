@@ -508,6 +508,12 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 			}
 		}
 	}()
+	// A database dump is for the backup account only, whatever the server's umask.
+	// Some servers (Windows ones) refuse SETSTAT: the archive is still worth sending.
+	if err := f.Chmod(0o600); err != nil {
+		s.log.Warn("cannot make the archive private on the server", "file", tmp, "cause", err.Error(),
+			"hint", "check the directory's permissions: the archive may be readable by other users of the server")
+	}
 	// ReadFrom would write sequentially for a reader of unknown length: ask for
 	// the concurrent writes explicitly (0 = the client's maximum).
 	n, err := f.ReadFromWithConcurrency(&ctxReader{ctx: ctx, r: r}, 0)
@@ -538,17 +544,37 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if _, ok := ss.sftp.HasExtension("posix-rename@openssh.com"); ok {
 		err = ss.sftp.PosixRename(tmp, final)
 	} else {
-		// Plain SFTP rename refuses to replace a file.
-		if err = ss.sftp.Remove(final); errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err == nil {
-			err = ss.sftp.Rename(tmp, final)
-		}
+		err = replaceByRename(ss.sftp, tmp, final)
 	}
 	if err != nil {
 		return ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", tmp, final, unwrapPath(err)))
 	}
+	return nil
+}
+
+// replaceByRename renames tmp to final where plain SFTP rename refuses to replace a
+// file: an existing final file is first moved aside, and put back if the rename
+// fails, so that the previous archive of that name is never lost on the way.
+func replaceByRename(c *sftp.Client, tmp, final string) error {
+	err := c.Rename(tmp, final)
+	if err == nil {
+		return nil
+	}
+	if _, serr := c.Stat(final); serr != nil {
+		return err // nothing to replace: the rename failed for another reason
+	}
+	aside := path.Join(path.Dir(final), "."+path.Base(final)+".old")
+	c.Remove(aside)
+	if err := c.Rename(final, aside); err != nil {
+		return fmt.Errorf("move the previous %s aside: %w", path.Base(final), err)
+	}
+	if err := c.Rename(tmp, final); err != nil {
+		if rerr := c.Rename(aside, final); rerr != nil {
+			return fmt.Errorf("%w (and the previous file could not be put back: it is %s)", err, aside)
+		}
+		return err
+	}
+	c.Remove(aside)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -612,5 +613,25 @@ func TestSFTPStallMidRead(t *testing.T) {
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("err = %v, want a timeout", err)
+	}
+}
+
+// An archive is a database dump: it is created private on the server, whatever the
+// server's umask.
+func TestSFTPArchiveIsPrivate(t *testing.T) {
+	f := newSFTPFixture(t)
+	c := f.config()
+	d := f.open(c)
+	defer d.Close()
+	if err := d.Put(context.Background(), "20261122.tgz", strings.NewReader("dump"), 4); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(c.URL)
+	st, err := os.Stat(filepath.Join(u.Path, "20261122.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("archive mode %v, want no access for group and others", st.Mode().Perm())
 	}
 }
