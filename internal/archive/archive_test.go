@@ -167,6 +167,9 @@ func TestExtractRefuses(t *testing.T) {
 		{"no manifest", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"x"}, "no MANIFEST"},
 		{"checksum mismatch", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}, {Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{"x", manifest}, "the manifest says"},
 		{"file missing", []tar.Header{{Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{manifest}, "missing from the archive"},
+		{"file not in the manifest", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg}, {Name: "extra.sql", Typeflag: tar.TypeReg}, {Name: "MANIFEST", Typeflag: tar.TypeReg}},
+			[]string{"x", "y", "format: 1\nfiles:\n" + hex.EncodeToString(sha256sum("x")) + "  1  dump.sql\n"}, "not in its MANIFEST"},
+		{"file twice", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg}, {Name: "./dump.sql", Typeflag: tar.TypeReg}}, []string{"x", "y"}, "appears twice"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -179,7 +182,33 @@ func TestExtractRefuses(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(parent, "etc")); err == nil {
 				t.Error("a file was written outside the target directory")
 			}
+			// A refused archive leaves nothing behind, not even under a temporary name.
+			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+				t.Errorf("a refused archive left %d file(s) in the target directory, first %s", len(ents), ents[0].Name())
+			}
 		})
+	}
+}
+
+func sha256sum(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// A damaged archive does not replace a file already restored under that name.
+func TestExtractKeepsExistingOnMismatch(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dump.sql"), []byte("yesterday's restore"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := "format: 1\nfiles:\n" + strings.Repeat("0", 64) + "  1  dump.sql\n"
+	_, err := Extract(bytes.NewReader(rawTgz(t, []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg}, {Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{"x", manifest})), dir)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a ChecksumError", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "dump.sql")); string(got) != "yesterday's restore" {
+		t.Errorf("dump.sql = %q: the damaged archive replaced it", got)
 	}
 }
 

@@ -51,9 +51,11 @@ func (e *ChecksumError) Error() string {
 
 // Extract unpacks the archive read from r into dir and checks every file against the
 // MANIFEST. It refuses entries that would land outside dir (absolute paths, "..",
-// links) and anything but regular files and directories. Files are written under a
-// temporary name and renamed once complete. It returns the manifest.
-func Extract(r io.Reader, dir string) (*Manifest, error) {
+// links) and anything but regular files and directories. Files are written under
+// temporary names and renamed only once every one of them matched the MANIFEST
+// (which comes last in the archive): a damaged archive leaves no file under a final
+// name, and nothing that was in dir is replaced by it. It returns the manifest.
+func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 	tr0, err := Decompress(r)
 	if err != nil {
 		return nil, err
@@ -69,7 +71,14 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 	defer root.Close()
 	tr := tar.NewReader(tr0)
 	got := map[string]FileSum{}
-	var man *Manifest
+	var staged []string // final names, each written at tempName(name) so far
+	defer func() {
+		if err != nil {
+			for _, n := range staged {
+				root.Remove(tempName(n))
+			}
+		}
+	}()
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -98,17 +107,23 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 			}
 			continue
 		}
+		if _, dup := got[name]; dup {
+			return nil, fmt.Errorf("archive entry %q appears twice: refused", hdr.Name)
+		}
 		fs, err := extractFile(root, name, tr)
 		if err != nil {
 			return nil, err
 		}
+		staged = append(staged, name)
 		got[name] = fs
 	}
 	if man == nil {
 		return nil, errors.New("the archive has no MANIFEST: it was not made by gardien, or it is truncated")
 	}
+	listed := make(map[string]bool, len(man.Files))
 	for _, f := range man.Files {
-		g, ok := got[f.Name]
+		listed[filepath.Clean(filepath.FromSlash(f.Name))] = true
+		g, ok := got[filepath.Clean(filepath.FromSlash(f.Name))]
 		if !ok {
 			return man, fmt.Errorf("%s is listed in the MANIFEST but missing from the archive", f.Name)
 		}
@@ -116,7 +131,23 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 			return man, &ChecksumError{Name: f.Name, Want: f.SHA256, Got: g.SHA256}
 		}
 	}
+	for _, n := range staged {
+		if !listed[n] {
+			return man, fmt.Errorf("%s is in the archive but not in its MANIFEST: the archive was altered", n)
+		}
+	}
+	for i, n := range staged {
+		if err := root.Rename(tempName(n), n); err != nil {
+			staged = staged[i:]
+			return man, fmt.Errorf("extract %s: %w", n, err)
+		}
+	}
 	return man, nil
+}
+
+// tempName is where an extracted file waits for the MANIFEST check.
+func tempName(name string) string {
+	return filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".part")
 }
 
 func extractFile(root *os.Root, name string, r io.Reader) (FileSum, error) {
@@ -125,7 +156,7 @@ func extractFile(root *os.Root, name string, r io.Reader) (FileSum, error) {
 			return FileSum{}, err
 		}
 	}
-	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".part")
+	tmp := tempName(name)
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return FileSum{}, err
@@ -134,9 +165,6 @@ func extractFile(root *os.Root, name string, r io.Reader) (FileSum, error) {
 	n, err := io.Copy(io.MultiWriter(f, h), r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = root.Rename(tmp, name)
 	}
 	if err != nil {
 		root.Remove(tmp)
