@@ -8,6 +8,8 @@ require (
 	github.com/klauspost/pgzip v1.3.0
 	github.com/robfig/cron/v3 v3.0.1
 	github.com/spf13/cobra v1.10.2
+	github.com/studio-b12/gowebdav v0.13.0
+	golang.org/x/net v0.60.0
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 

@@ -23,6 +23,8 @@ func factories() map[string]factory {
 	return map[string]factory{
 		"file": {checkFile, openFile},
 		"sftp": {checkSFTP, openSFTP},
+
+		"webdav": {checkWebDAV, openWebDAV}, "webdavs": {checkWebDAV, openWebDAV},
 	}
 }
 
