@@ -682,8 +682,10 @@ func (b *kickBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// davUpload is the body of a PUT: exactly size bytes of r, or an error that stops
-// the request (a source shorter or longer than announced, or failing).
+// davUpload is the body of a PUT: exactly size bytes of r, or an error that cuts
+// the request short (a source shorter or longer than announced, or failing). The
+// last bytes only go once the source is known to end there, so that the server
+// never receives a complete body from a source that holds more.
 type davUpload struct {
 	r    io.Reader
 	size int64
@@ -697,18 +699,7 @@ func (u *davUpload) Read(p []byte) (int, error) {
 		return 0, u.err
 	}
 	if u.n >= u.size {
-		// All the announced bytes went: the source must be at its end.
-		var b [1]byte
-		n, err := io.ReadFull(u.r, b[:])
-		switch {
-		case n > 0:
-			u.err = &sizeError{got: u.n + 1, want: u.size, more: true}
-		case err == io.EOF:
-			return 0, io.EOF
-		default:
-			u.err = err
-		}
-		return 0, u.err
+		return 0, io.EOF
 	}
 	if rest := u.size - u.n; int64(len(p)) > rest {
 		p = p[:rest]
@@ -721,13 +712,26 @@ func (u *davUpload) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF && u.n < u.size:
 		u.err = &sizeError{got: u.n, want: u.size}
-		return n, u.err
+		return 0, u.err
 	case err == io.EOF:
-		return n, nil // the next Read checks that nothing follows
+		return n, nil
 	case err != nil:
 		u.err = err
+		return 0, err
+	case u.n == u.size:
+		var b [1]byte
+		m, err := io.ReadFull(u.r, b[:])
+		switch {
+		case m > 0:
+			u.err = &sizeError{got: u.n + 1, want: u.size, more: true}
+		case err != io.EOF:
+			u.err = err
+		}
+		if u.err != nil {
+			return 0, u.err
+		}
 	}
-	return n, err
+	return n, nil
 }
 
 // sizeError is a source that did not hold the size announced.
