@@ -229,7 +229,8 @@ type onceAuth struct{ gowebdav.Authenticator }
 func (o onceAuth) Verify(c *http.Client, rs *http.Response, p string) (bool, error) {
 	redo, err := o.Authenticator.Verify(c, rs, p)
 	if redo {
-		return false, &lostError{fmt.Errorf("the server asked to authenticate again during the upload (HTTP %d)", rs.StatusCode)}
+		return false, fault.WithHint(&lostError{fmt.Errorf("the server asked for a new login in the middle of the upload (HTTP %d)", rs.StatusCode)},
+			"the login expired during the upload (a Digest nonce, or a session): the run can be retried")
 	}
 	return false, err
 }

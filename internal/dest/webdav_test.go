@@ -46,6 +46,7 @@ type davFixture struct {
 	auth   string // basic | digest | none
 	plain  bool   // plain HTTP instead of TLS
 	quota  int64  // refuse (507) an upload that would bring the folder over quota; 0: none
+	digest *digestAuth
 	caFile string
 	srv    *httptest.Server
 	n      atomic.Int32
@@ -69,7 +70,8 @@ func (f *davFixture) start(addr string) {
 	case "basic":
 		h = basicAuth("backup", testPassword, h)
 	case "digest":
-		h = newDigestAuth("backup", testPassword, h)
+		f.digest = newDigestAuth("backup", testPassword, h)
+		h = f.digest
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failures are the tests' own
@@ -161,7 +163,9 @@ type digestAuth struct {
 	h                     http.Handler
 
 	mu     sync.Mutex
-	nonces map[string]bool
+	nonces map[string]bool // issued nonces: true while they are valid
+
+	stalePut atomic.Bool // the next PUT finds its nonce expired
 }
 
 func newDigestAuth(user, password string, h http.Handler) *digestAuth {
@@ -174,7 +178,15 @@ func md5hex(s string) string {
 }
 
 func (d *digestAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p, ok := parseDigest(r.Header.Get("Authorization")); ok && d.valid(r, p) {
+	p, ok := parseDigest(r.Header.Get("Authorization"))
+	good, stale := false, false
+	if ok {
+		good, stale = d.valid(r, p)
+	}
+	if good && !stale && r.Method == http.MethodPut && d.stalePut.CompareAndSwap(true, false) {
+		stale = true
+	}
+	if good && !stale {
 		d.h.ServeHTTP(w, r)
 		return
 	}
@@ -184,23 +196,41 @@ func (d *digestAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.nonces[nonce] = true
 	d.mu.Unlock()
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, d.realm, nonce))
+	challenge := fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, d.realm, nonce)
+	if stale {
+		challenge += ", stale=true" // right password, expired nonce: the client answers again
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
 	http.Error(w, "login required", http.StatusUnauthorized)
 }
 
-func (d *digestAuth) valid(r *http.Request, p map[string]string) bool {
+// expire makes every nonce issued so far stale, as Apache's AuthDigestNonceLifetime
+// does after 5 minutes.
+func (d *digestAuth) expire() {
 	d.mu.Lock()
-	known := d.nonces[p["nonce"]]
+	for n := range d.nonces {
+		d.nonces[n] = false
+	}
+	d.mu.Unlock()
+}
+
+// valid reports whether the response is right, and whether its nonce expired.
+func (d *digestAuth) valid(r *http.Request, p map[string]string) (good, stale bool) {
+	d.mu.Lock()
+	live, known := d.nonces[p["nonce"]]
 	d.mu.Unlock()
 	if !known || p["username"] != d.user || p["realm"] != d.realm || p["qop"] != "auth" {
-		return false
+		return false, false
 	}
 	if p["uri"] != r.RequestURI && p["uri"] != r.URL.Path {
-		return false
+		return false, false
 	}
 	ha1 := md5hex(d.user + ":" + d.realm + ":" + d.password)
 	ha2 := md5hex(r.Method + ":" + p["uri"])
-	return p["response"] == md5hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], p["qop"], ha2}, ":"))
+	if p["response"] != md5hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], p["qop"], ha2}, ":")) {
+		return false, false
+	}
+	return true, !live
 }
 
 // parseDigest reads the parameters of a Digest Authorization header.
@@ -259,6 +289,50 @@ func TestWebDAVBasic(t *testing.T) {
 func TestWebDAVDigest(t *testing.T) {
 	f := newDAVFixture(t, "digest")
 	desttest.Run(t, func(t *testing.T) dest.Destination { return f.open(f.config()) })
+}
+
+// Digest nonces expire (after 5 minutes with Apache): a destination opened before a
+// long upload negotiates a new one, and the upload is not sent twice.
+func TestWebDAVDigestNonceExpires(t *testing.T) {
+	f := newDAVFixture(t, "digest")
+	d := f.open(f.config())
+	defer d.Close()
+	for i, name := range []string{"a.tgz", "b.tgz"} {
+		f.digest.expire()
+		const size = 4 << 20
+		src := &countingReader{r: io.LimitReader(desttest.NewStream(uint64(i)), size)}
+		if err := d.Put(context.Background(), name, src, size); err != nil {
+			t.Fatalf("Put %s after the nonce expired: %v", name, err)
+		}
+		if n := src.n.Load(); n != size {
+			t.Errorf("%d bytes read from the source for %d sent", n, size)
+		}
+	}
+	f.digest.expire()
+	objs, err := d.List(context.Background())
+	if err != nil || len(objs) != 2 {
+		t.Errorf("List = %v, %v; want two files", objs, err)
+	}
+}
+
+// A nonce that expires just before the PUT: the upload is not sent again within the
+// request (it is a stream), the attempt fails with an error worth retrying, and the
+// retry, with the new nonce, succeeds.
+func TestWebDAVDigestNonceExpiresOnPut(t *testing.T) {
+	f := newDAVFixture(t, "digest")
+	d := f.open(f.config())
+	defer d.Close()
+	f.digest.stalePut.Store(true)
+	const size = 4 << 20
+	src := &countingReader{r: io.LimitReader(desttest.NewStream(1), size)}
+	err := d.Put(context.Background(), "a.tgz", src, size)
+	if err == nil || !fault.Retryable(err) || !strings.Contains(fault.Hint(err), "login expired") {
+		t.Fatalf("err = %v (hint %q), want a retryable error about the expired login", err, fault.Hint(err))
+	}
+	t.Logf("err = %v; %d bytes read from the source", err, src.n.Load())
+	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(1), size), size); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
 }
 
 // Plain HTTP works with allow_insecure, and says in the log what it costs.
