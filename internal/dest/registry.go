@@ -21,9 +21,11 @@ type factory struct {
 // factories is the registry by URL scheme: a new protocol adds one line here.
 func factories() map[string]factory {
 	return map[string]factory{
-		"file": {checkFile, openFile},
-		"sftp": {checkSFTP, openSFTP},
-		"smb":  {checkSMB, openSMB},
+		"file":    {checkFile, openFile},
+		"sftp":    {checkSFTP, openSFTP},
+		"smb":     {checkSMB, openSMB},
+		"webdav":  {checkWebDAV, openWebDAV},
+		"webdavs": {checkWebDAV, openWebDAV},
 	}
 }
 
