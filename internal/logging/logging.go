@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -123,13 +126,26 @@ type Masker struct {
 
 // NewMasker masks the given secrets; empty and very short ones are ignored (masking
 // "a" would garble every line, and such a secret protects nothing anyway).
+//
+// Each secret is also masked in the forms it takes on the way to the log: escaped by
+// slog's quoting (a password holding `"` or `\` is written `\"`, `\\`) and
+// percent-encoded in a URL. The longest forms are replaced first.
 func NewMasker(secrets []string) *Masker {
 	m := &Masker{}
+	seen := map[string]bool{}
 	for _, s := range secrets {
-		if len(s) >= 4 {
-			m.secrets = append(m.secrets, []byte(s))
+		if len(s) < 4 {
+			continue
+		}
+		q := strconv.Quote(s)
+		for _, v := range []string{s, q[1 : len(q)-1], url.QueryEscape(s), url.PathEscape(s)} {
+			if !seen[v] {
+				seen[v] = true
+				m.secrets = append(m.secrets, []byte(v))
+			}
 		}
 	}
+	slices.SortStableFunc(m.secrets, func(a, b []byte) int { return len(b) - len(a) })
 	return m
 }
 

@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,28 @@ func TestSecretsMaskedEverywhere(t *testing.T) {
 	// A one-letter "secret" is not masked: it would garble every line.
 	if !strings.Contains(string(got), "step failed") {
 		t.Errorf("short secret masked: %s", got)
+	}
+}
+
+// A secret with quotes or backslashes is escaped by slog before the masker sees the
+// line; one in a URL is percent-encoded. Both forms are masked.
+func TestEscapedSecretsMasked(t *testing.T) {
+	const pw = `p"a\ss w/rd`
+	var out bytes.Buffer
+	l, err := Open(Options{File: "-", Level: slog.LevelInfo, Stderr: &out, StderrLvl: slog.LevelInfo, Secrets: []string{pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Error("step failed", "cause", "login with "+pw+" refused", "url", "https://u:"+url.PathEscape(pw)+"@h/?k="+url.QueryEscape(pw))
+	l.Close()
+	text := out.String()
+	for _, form := range []string{pw, `p\"a\\ss`, url.QueryEscape(pw), url.PathEscape(pw)} {
+		if strings.Contains(text, form) {
+			t.Errorf("the secret appears as %q:\n%s", form, text)
+		}
+	}
+	if strings.Count(text, "***") < 3 {
+		t.Errorf("want three masked secrets:\n%s", text)
 	}
 }
 
