@@ -269,3 +269,38 @@ func TestRedactURL(t *testing.T) {
 		t.Errorf("URLSecrets = %q", got)
 	}
 }
+
+// Two jobs that send archives named alike to the same directory would replace and
+// delete each other's archives: refused, with the fix.
+func TestSharedDestination(t *testing.T) {
+	second := func(url, name string) string {
+		s := minimal + "\n[[job]]\nname = \"media\"\n  [job.source]\n  url = \"https://exports.example.org/media.zip\"\n  expect = \"media.tar\"\n"
+		if name != "" {
+			s += "  [job.archive]\n  name = \"" + name + "\"\n"
+		}
+		return s + "  [[job.destination]]\n  url = \"" + url + "\"\n"
+	}
+	for _, sc := range []struct {
+		name, url, pattern string
+		refused            bool
+	}{
+		{"same directory, same default name", "file:///srv/archives", "", true},
+		{"same directory written differently", "file:///srv//archives/", "", true},
+		{"same day and month read both ways", "file:///srv/archives", "%Y%d%m.tgz", true},
+		{"same directory, names apart", "file:///srv/archives", "media-%Y%m%d.tgz", false},
+		{"another directory", "file:///srv/media", "", false},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			_, err := parse(t, second(sc.url, sc.pattern))
+			if !sc.refused {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), `jobs "db" and "media" both send archives`) || !strings.Contains(err.Error(), `media-%Y%m%d.tgz`) {
+				t.Fatalf("err = %v, want the two jobs named and the fix", err)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -245,6 +246,7 @@ func (c *Config) validate(v *validator, check DestinationCheck) {
 				}
 			}
 		}
+		c.checkSharedDestinations(v, i)
 		r := j.Retention
 		if r.KeepDays < 0 {
 			v.fail(p+".retention.keep_days", "use 0 to keep every archive, or a number of days", "negative keep_days %d", r.KeepDays)
@@ -253,6 +255,71 @@ func (c *Config) validate(v *validator, check DestinationCheck) {
 			v.fail(p+".retention.keep_min", "use a number of archives, such as 3", "negative keep_min %d", r.KeepMin)
 		}
 	}
+}
+
+// checkSharedDestinations refuses a destination that job i shares with an earlier
+// job when the two jobs' archive names can be mistaken for each other: each would
+// replace the other's archive of the day, and each one's retention would count and
+// delete the other's archives.
+func (c *Config) checkSharedDestinations(v *validator, i int) {
+	j := &c.Jobs[i]
+	pj, err := namefmt.Compile(j.Archive.Name)
+	if err != nil {
+		return // reported by validateArchive
+	}
+	for k := range j.Destinations {
+		here := sameDir(j.Destinations[k].URL)
+		if here == "" {
+			continue
+		}
+		for i2 := 0; i2 < i; i2++ {
+			o := &c.Jobs[i2]
+			po, err := namefmt.Compile(o.Archive.Name)
+			if err != nil || !namesOverlap(pj, po) {
+				continue
+			}
+			for _, od := range o.Destinations {
+				if sameDir(od.URL) == here {
+					v.fail(fmt.Sprintf("job.%d.archive.name", i),
+						fmt.Sprintf(`give the jobs names that differ, e.g. name = "%s-%%Y%%m%%d.tgz" in job %q`, j.Name, j.Name),
+						"jobs %q and %q both send archives named like %q to %s: each would replace and delete the other's archives",
+						o.Name, j.Name, po.Format(patternProbe), RedactURL(j.Destinations[k].URL))
+					return
+				}
+			}
+		}
+	}
+}
+
+// patternProbe is a date whose names tell whether two patterns overlap.
+var patternProbe = time.Date(2026, 11, 22, 2, 0, 4, 0, time.UTC)
+
+// namesOverlap reports whether a name made by one pattern is read as an archive by the
+// other, on a day whose day and month differ and on one where they are equal
+// ("%Y%m%d" and "%Y%d%m" write the same name on the 1st of January).
+func namesOverlap(a, b *namefmt.Pattern) bool {
+	for _, t := range []time.Time{patternProbe, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if _, ok := b.Parse(a.Format(t), time.UTC); ok {
+			return true
+		}
+		if _, ok := a.Parse(b.Format(t), time.UTC); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sameDir is a destination URL reduced to what identifies its directory: scheme,
+// host, port and cleaned path, without the user. "" when it does not parse.
+func sameDir(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	p := path.Clean("/" + u.Path)
+	return u.Scheme + "://" + host + ":" + port + p
 }
 
 func (c *Config) validateMail(v *validator) {
