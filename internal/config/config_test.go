@@ -304,3 +304,24 @@ func TestSharedDestination(t *testing.T) {
 		})
 	}
 }
+
+// A value of the wrong type or form names its file, line and key, and says how to
+// write it.
+func TestValueErrors(t *testing.T) {
+	for _, sc := range []struct{ name, line, want string }{
+		{"duration", `timeout = "10 minutes"`, `job.source.timeout: "10 minutes" is not a duration: write it like "90s"`},
+		{"size", `max_size = "lots"`, `job.source.max_size: "lots" is not a size: write it like "500MB"`},
+		{"quoted number", `retries = "3"`, `job.source.retries: a text where a whole number is expected (fix: write the number without quotes)`},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			text := strings.Replace(minimal, `expect = "dump.sql"`, "expect = \"dump.sql\"\n  "+sc.line, 1)
+			_, err := parse(t, text)
+			if err == nil || !strings.Contains(err.Error(), "gardien.toml:10: "+sc.want) {
+				t.Errorf("err = %v\nwant gardien.toml:10: %s", err, sc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "TOML syntax") {
+				t.Errorf("a value error blamed on the syntax: %v", err)
+			}
+		})
+	}
+}

@@ -68,11 +68,7 @@ func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
 	c := &Config{Path: path}
 	md, err := toml.Decode(string(data), c)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message, Fix: tomlFix(pe)}
-		}
-		return nil, &Error{File: path, Msg: err.Error()}
+		return nil, decodeError(path, err)
 	}
 	ix := newLineIndex(data)
 	var errs Errors
@@ -105,6 +101,69 @@ func tomlFix(pe toml.ParseError) string {
 	}
 	return "check the TOML syntax on that line: strings in double quotes, one key = value a line"
 }
+
+// typeErr is BurntSushi/toml's error for a value of the wrong type, which is not a
+// ParseError.
+var typeErr = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): incompatible types: TOML value has type (\S+); destination has type (.+)$`)
+
+// decodeError turns what the TOML decoder returns into an Error with the file, the
+// line, the key and a fix.
+func decodeError(path string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		e := &Error{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message, Fix: tomlFix(pe)}
+		// A value of the right type that does not parse ("10 minutes" for a
+		// duration): the message of this package's value types already says how to
+		// write it. (toml.ParseError does not unwrap to the error it holds.)
+		if strings.Contains(pe.Message, ": write it like ") {
+			e.Fix = ""
+		}
+		return e
+	}
+	if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+		e := &Error{File: path, Key: m[2], Msg: fmt.Sprintf("a %s where a %s is expected", tomlType(m[3]), tomlType(m[4]))}
+		fmt.Sscan(m[1], &e.Line)
+		switch {
+		case m[3] == "string" && (strings.Contains(m[4], "int") || strings.Contains(m[4], "float")):
+			e.Fix = "write the number without quotes"
+		case m[3] == "string" && m[4] == "bool":
+			e.Fix = "write true or false without quotes"
+		case strings.Contains(m[4], "slice") || strings.HasPrefix(m[4], "[]"):
+			e.Fix = `write a list in brackets: ["a", "b"]`
+		case m[4] == "string":
+			e.Fix = "put the value in double quotes"
+		default:
+			e.Fix = "give it the type shown in `gardien init`'s example"
+		}
+		return e
+	}
+	return &Error{File: path, Msg: err.Error()}
+}
+
+// tomlType names a TOML or Go type the way a technician reads it.
+func tomlType(t string) string {
+	switch {
+	case t == "string":
+		return "text"
+	case strings.Contains(t, "int"), strings.Contains(t, "Integer"):
+		return "whole number"
+	case strings.Contains(t, "float"), strings.Contains(t, "Float"):
+		return "number"
+	case t == "bool", t == "Boolean":
+		return "true/false"
+	case strings.HasPrefix(t, "[]"), strings.Contains(t, "slice"), t == "Array":
+		return "list"
+	case strings.Contains(t, "map"), strings.Contains(t, "struct"), t == "Hash", t == "Table":
+		return "table"
+	}
+	return strings.ToLower(t)
+}
+
+// valueError is an error of this package's own value types (Duration, Size,
+// Percent); its message ends with ": write it like …".
+type valueError struct{ msg string }
+
+func (e valueError) Error() string { return e.msg }
 
 // validator collects errors and warnings with their place in the file.
 type validator struct {

@@ -157,10 +157,10 @@ type Duration time.Duration
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("%q is not a duration: write it like \"90s\", \"10m\" or \"1h30m\"", string(b))
+		return valueError{fmt.Sprintf("%q is not a duration: write it like \"90s\", \"10m\" or \"1h30m\"", string(b))}
 	}
 	if v < 0 {
-		return fmt.Errorf("%q is negative", string(b))
+		return valueError{fmt.Sprintf("%q is negative: write it like \"90s\"", string(b))}
 	}
 	*d = Duration(v)
 	return nil
@@ -177,19 +177,19 @@ func (s *Size) UnmarshalTOML(v any) error {
 	switch x := v.(type) {
 	case int64:
 		if x < 0 {
-			return fmt.Errorf("size %d is negative", x)
+			return valueError{fmt.Sprintf("size %d is negative: write it like \"500MB\"", x)}
 		}
 		*s = Size(x)
 		return nil
 	case string:
 		n, err := ParseSize(x)
 		if err != nil {
-			return err
+			return valueError{err.Error()}
 		}
 		*s = Size(n)
 		return nil
 	}
-	return fmt.Errorf("a size must be a number of bytes or a string such as \"10MB\", not %T", v)
+	return valueError{fmt.Sprintf("a size is a number of bytes or a text, not a %T: write it like \"10MB\"", v)}
 }
 
 var sizeUnits = []struct {
@@ -233,13 +233,13 @@ func (p *Percent) UnmarshalTOML(v any) error {
 		var err error
 		f, err = strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(x), "%")), 64)
 		if err != nil {
-			return fmt.Errorf("%q is not a percentage: write it like \"50%%\"", x)
+			return valueError{fmt.Sprintf("%q is not a percentage: write it like \"50%%\"", x)}
 		}
 	default:
-		return fmt.Errorf("a percentage must be a number or a string such as \"50%%\", not %T", v)
+		return valueError{fmt.Sprintf("a percentage is a number or a text, not a %T: write it like \"50%%\"", v)}
 	}
 	if f < 0 || f > 100 {
-		return fmt.Errorf("percentage %v is outside 0..100", f)
+		return valueError{fmt.Sprintf("percentage %v is outside 0..100: write it like \"50%%\"", f)}
 	}
 	*p = Percent(f)
 	return nil
