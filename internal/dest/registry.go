@@ -23,6 +23,7 @@ func factories() map[string]factory {
 	return map[string]factory{
 		"file": {checkFile, openFile},
 		"sftp": {checkSFTP, openSFTP},
+		"ftps": {checkFTPS, openFTPS}, "ftps+implicit": {checkFTPS, openFTPS}, "ftp": {checkFTPS, openFTPS},
 	}
 }
 
