@@ -313,9 +313,43 @@ func (ss *ftpSession) dialData(network, addr string) (net.Conn, error) {
 	ss.data[c] = true
 	ss.mu.Unlock()
 	if ss.t.tls != nil {
-		return tls.Client(c, ss.t.tls), nil
+		return &ftpTLSData{Conn: tls.Client(c, ss.t.tls)}, nil
 	}
 	return c, nil
+}
+
+// ftpTLSData is a TLS data connection. It closes gracefully: with TLS 1.3, the server
+// sends session tickets on the connection after the handshake, which an upload never
+// reads; closing a socket with unread bytes resets it, and the reset throws away the
+// end of the file that still waits in the server's socket (vsftpd answers 426). So
+// after an upload it sends close_notify, reads until the server closes its side, and
+// only then closes. A download stopped early is closed at once.
+type ftpTLSData struct {
+	*tls.Conn
+	upload bool
+}
+
+// ftpDrainTime bounds the wait for the server to close a data connection.
+const ftpDrainTime = 10 * time.Second
+
+func (c *ftpTLSData) Write(b []byte) (int, error) {
+	c.upload = true
+	return c.Conn.Write(b)
+}
+
+// Handshake is what the client calls to upload an empty file.
+func (c *ftpTLSData) Handshake() error {
+	c.upload = true
+	return c.Conn.Handshake()
+}
+
+func (c *ftpTLSData) Close() error {
+	if c.upload && c.ConnectionState().HandshakeComplete && c.CloseWrite() == nil {
+		t := time.AfterFunc(ftpDrainTime, func() { c.NetConn().Close() })
+		io.Copy(io.Discard, c.Conn)
+		t.Stop()
+	}
+	return c.Conn.Close()
 }
 
 // chdir makes the url's directory (and its parents) if missing, and enters it: every
@@ -799,6 +833,9 @@ func (t *ftpTarget) loginError(err error) error {
 	var te *textproto.Error
 	isReplyErr := errors.As(err, &te)
 	switch {
+	case t.mode == ftpPlain && !isConnError(err) && mentionsTLS(err.Error()):
+		return fault.Permanent(fault.WithHint(fmt.Errorf("%s refuses a login without TLS: %w", t.addr, err),
+			"the server requires TLS: write ftps:// (explicit TLS, port 21) or ftps+implicit:// (port 990), and remove allow_insecure"))
 	case isReplyErr && (te.Code == ftp.StatusNotLoggedIn || te.Code == ftp.StatusInvalidCredentials || te.Code == ftp.StatusLoginNeedAccount),
 		// The client turns a refusal of USER into an error without its code.
 		!isReplyErr && !isConnError(err):
@@ -842,6 +879,13 @@ func isTLSFailure(err error) bool {
 	var rh tls.RecordHeaderError
 	var ae tls.AlertError
 	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ae) || strings.Contains(err.Error(), "tls: ")
+}
+
+// mentionsTLS tells whether a server's refusal is about the lack of encryption, as
+// vsftpd's "530 Non-anonymous sessions must use encryption."
+func mentionsTLS(msg string) bool {
+	msg = strings.ToLower(msg)
+	return strings.Contains(msg, "encrypt") || strings.Contains(msg, "ssl") || strings.Contains(msg, "tls")
 }
 
 func isConnError(err error) bool {

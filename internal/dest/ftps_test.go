@@ -121,6 +121,7 @@ type ftpServerOptions struct {
 	NoMLSD   bool     // list with LIST only, as vsftpd does
 	ReadOnly bool     // the user may read but not write
 	Quota    int64    // when > 0, writes beyond this many bytes fail: a full disk
+	SlowDisk bool     // each write takes a millisecond: the server reads behind the client
 }
 
 const ftpUser = "backup"
@@ -287,8 +288,8 @@ func (d *ftpDriver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftps
 	if d.s.opt.ReadOnly {
 		fs = afero.NewReadOnlyFs(fs)
 	}
-	if d.s.opt.Quota > 0 {
-		fs = &quotaFs{Fs: fs, left: d.s.opt.Quota}
+	if d.s.opt.Quota > 0 || d.s.opt.SlowDisk {
+		fs = &quotaFs{Fs: fs, left: d.s.opt.Quota, slow: d.s.opt.SlowDisk}
 	}
 	return fs, nil
 }
@@ -298,11 +299,13 @@ func (d *ftpDriver) WrapPassiveListener(l net.Listener) (net.Listener, error) {
 }
 
 // quotaFs fails writes beyond a number of bytes with ftpserverlib's "storage
-// exceeded" error, which the server answers with 552, as a full disk.
+// exceeded" error, which the server answers with 552, as a full disk; or it makes
+// every write slow.
 type quotaFs struct {
 	afero.Fs
 	mu   sync.Mutex
-	left int64
+	left int64 // with a quota
+	slow bool
 }
 
 func (q *quotaFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
@@ -319,6 +322,10 @@ type quotaFile struct {
 }
 
 func (f *quotaFile) Write(p []byte) (int, error) {
+	if f.q.slow {
+		time.Sleep(time.Millisecond)
+		return f.File.Write(p)
+	}
 	f.q.mu.Lock()
 	defer f.q.mu.Unlock()
 	if int64(len(p)) > f.q.left {
@@ -673,6 +680,43 @@ func TestFTPSDiskFull(t *testing.T) {
 		t.Errorf("List = %v after a failed upload, want nothing", objs)
 	}
 	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+}
+
+// A server that writes slower than the client sends: when the client is done, much
+// of the upload still waits in the server's socket. Closing the data connection must
+// not reset it (with TLS 1.3, the session tickets the server sent on it are unread):
+// that would lose the end of the file.
+func TestFTPSSlowServer(t *testing.T) {
+	for _, mode := range []string{"explicit", "implicit", "plain"} {
+		t.Run(mode, func(t *testing.T) {
+			s := newFTPServer(t, ftpServerOptions{Mode: mode, SlowDisk: true})
+			d := s.open(t, s.config())
+			defer d.Close()
+			const size = 16 << 20
+			if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(8), size), size); err != nil {
+				t.Fatalf("Put to a slow server: %v", err)
+			}
+		})
+	}
+}
+
+// An empty file has no data to write: the TLS handshake of its data connection is
+// made explicitly, and the connection still closes cleanly.
+func TestFTPSEmptyFile(t *testing.T) {
+	for _, mode := range []string{"explicit", "implicit"} {
+		t.Run(mode, func(t *testing.T) {
+			s := newFTPServer(t, ftpServerOptions{Mode: mode})
+			d := s.open(t, s.config())
+			defer d.Close()
+			if err := d.Put(context.Background(), "empty.tgz", strings.NewReader(""), 0); err != nil {
+				t.Fatalf("Put of an empty file: %v", err)
+			}
+			objs, err := d.List(context.Background())
+			if err != nil || len(objs) != 1 || objs[0].Name != "empty.tgz" || objs[0].Size != 0 {
+				t.Errorf("List = %v (%v), want empty.tgz of 0 bytes", objs, err)
+			}
+		})
+	}
 }
 
 // A server that dies in the middle of an upload: Put fails at once, leaves no file
