@@ -58,8 +58,8 @@ const (
 )
 
 // ftpIdleCheck is how long a session may sit unused before the next operation checks
-// with NOOP that the server did not close it meanwhile.
-const ftpIdleCheck = 15 * time.Second
+// with NOOP that the server did not close it meanwhile (a variable for the tests).
+var ftpIdleCheck = 5 * time.Second
 
 // ftpBufSize is the size of the writes and reads of the data connections.
 const ftpBufSize = 1 << 20
@@ -347,7 +347,9 @@ func (c *ftpTLSData) Close() error {
 	if c.upload && c.ConnectionState().HandshakeComplete && c.CloseWrite() == nil {
 		t := time.AfterFunc(ftpDrainTime, func() { c.NetConn().Close() })
 		io.Copy(io.Discard, c.Conn)
-		t.Stop()
+		if !t.Stop() {
+			return nil // the server kept it open: it is closed now, and the reply says how the upload went
+		}
 	}
 	return c.Conn.Close()
 }

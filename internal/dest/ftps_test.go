@@ -99,13 +99,14 @@ func newTestCAFor(t *testing.T, hosts ...string) *testCA {
 // ftpServer is an in-process FTP server (fclairamb/ftpserverlib) on 127.0.0.1 serving
 // a temporary directory through afero, with TLS explicit, implicit or none.
 type ftpServer struct {
-	t    *testing.T
-	root string
-	ca   *testCA
-	opt  ftpServerOptions
-	addr string
-	srv  *ftpserver.FtpServer
-	ln   *trackListener
+	t      *testing.T
+	root   string
+	ca     *testCA
+	opt    ftpServerOptions
+	addr   string
+	srv    *ftpserver.FtpServer // nil once stopped
+	served chan struct{}        // closed when srv's accept loop ends
+	ln     *trackListener
 
 	mu    sync.Mutex
 	conns []net.Conn // control and data connections, to kill the server for real
@@ -169,14 +170,24 @@ func (s *ftpServer) start(addr string) {
 	if err := srv.Listen(); err != nil {
 		s.t.Fatal(err)
 	}
-	go srv.Serve()
-	s.srv = srv
+	done := make(chan struct{})
+	go func() {
+		srv.Serve()
+		close(done)
+	}()
+	s.srv, s.served = srv, done
 	s.t.Cleanup(s.stop)
 }
 
-// stop kills the server: the listeners and every open connection.
+// stop kills the server: the listeners and every open connection. It waits for the
+// server's accept loop to end, and does nothing for a server already stopped.
 func (s *ftpServer) stop() {
+	if s.srv == nil {
+		return
+	}
 	s.srv.Stop()
+	<-s.served
+	s.srv = nil
 	s.mu.Lock()
 	for _, c := range s.conns {
 		c.Close()
@@ -765,6 +776,107 @@ func TestFTPSServerDiesMidUpload(t *testing.T) {
 	}
 	if len(objs) != 1 || objs[0].Name != "20261122.tgz" || objs[0].Size != size {
 		t.Errorf("List = %v, want only 20261122.tgz of %d bytes", objs, size)
+	}
+}
+
+// A session that the server dropped while it sat unused (an idle timeout, a restart)
+// is noticed before the next operation, which logs in again instead of failing.
+func TestFTPSIdleSessionDropped(t *testing.T) {
+	defer dest.SetFTPIdleCheck(100 * time.Millisecond)()
+	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
+	d := s.open(t, s.config())
+	defer d.Close()
+	s.stop()
+	s.start(s.addr)
+	time.Sleep(200 * time.Millisecond)
+	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("abc"), 3); err != nil {
+		t.Fatalf("Put after the server dropped the idle session: %v", err)
+	}
+}
+
+// viaFreezer returns a destination whose control connection goes through a proxy
+// that can freeze it: a server that stops answering. (The data connections go to
+// the server directly, at the port of its EPSV reply.)
+func (s *ftpServer) viaFreezer(t *testing.T, timeout time.Duration) (dest.Config, *freezer) {
+	p := newFreezer(t, s.addr)
+	c := s.config()
+	c.URL = strings.Replace(c.URL, s.addr, p.ln.Addr().String(), 1)
+	c.Timeout = config.Duration(timeout)
+	return c, p
+}
+
+// A server that stops answering in the middle of an upload: the operation fails
+// after timeout with a retryable timeout, and the retry logs in again.
+func TestFTPSStallMidUpload(t *testing.T) {
+	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
+	c, p := s.viaFreezer(t, time.Second)
+	d := s.open(t, c)
+	defer d.Close()
+	const size = 16 << 20
+	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 2<<20, p.freeze)
+	t0 := time.Now()
+	err := d.Put(context.Background(), "a.tgz", r, size)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if el := time.Since(t0); el > 10*time.Second {
+		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
+	}
+	if !fault.Retryable(err) {
+		t.Errorf("a stall is not retryable: %v", err)
+	}
+	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("retry"), 5); err != nil {
+		t.Fatalf("Put after the stall: %v", err)
+	}
+}
+
+// Cancelling an upload to a server that stopped answering returns promptly.
+func TestFTPSCancelWhileStalled(t *testing.T) {
+	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
+	c, p := s.viaFreezer(t, time.Minute)
+	d := s.open(t, c)
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const size = 16 << 20
+	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 2<<20, func() {
+		p.freeze()
+		time.AfterFunc(200*time.Millisecond, cancel)
+	})
+	t0 := time.Now()
+	err := d.Put(ctx, "a.tgz", r, size)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if el := time.Since(t0); el > 10*time.Second {
+		t.Errorf("Put took %s to return after its context was cancelled", el)
+	}
+	t.Logf("err = %v", err)
+}
+
+// Reading an archive back from a server that stops answering: the end of the file
+// is only trusted with the server's reply, which does not come; the read times out.
+func TestFTPSStallMidRead(t *testing.T) {
+	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
+	c, p := s.viaFreezer(t, time.Second)
+	d := s.open(t, c)
+	defer d.Close()
+	const size = 4 << 20
+	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(6), size), size); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := d.Open(context.Background(), "a.tgz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	p.freeze()
+	_, err = io.Copy(io.Discard, rc)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("err = %v, want a timeout", err)
 	}
 }
 
