@@ -21,11 +21,14 @@ type factory struct {
 // factories is the registry by URL scheme: a new protocol adds one line here.
 func factories() map[string]factory {
 	return map[string]factory{
-		"file":    {checkFile, openFile},
-		"sftp":    {checkSFTP, openSFTP},
-		"smb":     {checkSMB, openSMB},
-		"webdav":  {checkWebDAV, openWebDAV},
-		"webdavs": {checkWebDAV, openWebDAV},
+		"file":          {checkFile, openFile},
+		"sftp":          {checkSFTP, openSFTP},
+		"ftps":          {checkFTPS, openFTPS},
+		"ftps+implicit": {checkFTPS, openFTPS},
+		"ftp":           {checkFTPS, openFTPS},
+		"smb":           {checkSMB, openSMB},
+		"webdav":        {checkWebDAV, openWebDAV},
+		"webdavs":       {checkWebDAV, openWebDAV},
 	}
 }
 
