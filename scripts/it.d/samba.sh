@@ -83,7 +83,9 @@ CONF
     cat "$d/log/smbpasswd.log" >&2
     return 1
   fi
-  /usr/sbin/smbd --daemon --no-process-group --configfile="$d/smb.conf"
+  # In a session of its own: on SIGTERM smbd signals its whole process group, which
+  # with --no-process-group would be the caller's (make, CI) and stop the suite.
+  setsid /usr/sbin/smbd --daemon --configfile="$d/smb.conf" </dev/null
   wait_port "$samba_port" >&2
   cat <<ENV
 GARDIEN_IT_SMB_ADDR=127.0.0.1:$samba_port
