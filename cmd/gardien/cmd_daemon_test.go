@@ -93,7 +93,7 @@ func writeDaemonConfig(t *testing.T, dir string, jobs ...daemonJob) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[log]\nfile = %q\n[state]\ndir = %q\n", filepath.Join(dir, "gardien.log"), filepath.Join(dir, "state"))
 	for _, j := range jobs {
-		fmt.Fprintf(&b, "\n[[job]]\nname = %q\nschedule = %q\n  [job.source]\n  url = %q\n  ca_file = %q\n  expect = \"dump.sql\"\n  retries = 1\n", j.name, j.schedule, j.src.URLPath(), j.src.CAFile)
+		fmt.Fprintf(&b, "\n[[job]]\nname = %q\nschedule = %q\n  [job.source]\n  url = %q\n  ca_file = %q\n  expect = \"dump.sql\"\n  retries = 0\n", j.name, j.schedule, j.src.URLPath(), j.src.CAFile)
 		fmt.Fprintf(&b, "  [job.archive]\n  staging_dir = %q\n  [[job.destination]]\n  name = \"local\"\n  url = \"file://%s\"\n", filepath.Join(dir, "staging"), filepath.Join(dir, "dest-"+j.name))
 	}
 	p := filepath.Join(dir, "gardien.toml")

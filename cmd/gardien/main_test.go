@@ -40,7 +40,7 @@ name = "db"
   url = "` + src.URLPath() + `"
   ca_file = "` + src.CAFile + `"
   expect = "dump.sql"
-  retries = 1
+  retries = 0
 ` + extra + `
   [job.archive]
   staging_dir = "` + filepath.Join(dir, "staging") + `"

@@ -325,3 +325,23 @@ func TestValueErrors(t *testing.T) {
 		})
 	}
 }
+
+// 0 written in the file is a value, not "unset": retries = 0 never retries,
+// keep_min = 0 lets keep_days alone decide.
+func TestZeroIsAValue(t *testing.T) {
+	c, err := parse(t, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := c.Jobs[0]; j.Source.Retries != DefaultRetries || j.Retention.KeepMin != DefaultKeepMin {
+		t.Errorf("defaults: retries %d keep_min %d", j.Source.Retries, j.Retention.KeepMin)
+	}
+	text := strings.Replace(minimal, `expect = "dump.sql"`, "expect = \"dump.sql\"\n  retries = 0", 1) + "  [job.retention]\n  keep_days = 30\n  keep_min = 0\n"
+	c, err = parse(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := c.Jobs[0]; j.Source.Retries != 0 || j.Retention.KeepMin != 0 {
+		t.Errorf("written zeros: retries %d keep_min %d", j.Source.Retries, j.Retention.KeepMin)
+	}
+}

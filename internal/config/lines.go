@@ -67,6 +67,13 @@ func (ix *lineIndex) add(path, key string, line int) {
 	}
 }
 
+// written reports whether the key at path (with array indexes) is in the file, so
+// that a value written as 0 is told apart from one left to its default.
+func (ix *lineIndex) written(path string) bool {
+	_, ok := ix.byPath[path]
+	return ok
+}
+
 // lineOfPath returns the line of path, or of its closest written parent (a default
 // value has no line of its own, but its table does).
 func (ix *lineIndex) lineOfPath(path string) int {

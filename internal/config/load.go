@@ -85,7 +85,7 @@ func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
 	v.expandEnv(reflect.ValueOf(c).Elem(), nil)
 	if len(v.errs) == 0 {
 		c.readSecrets(v, data)
-		c.setDefaults()
+		c.setDefaults(ix.written)
 		c.validate(v, check)
 	}
 	if len(v.errs) > 0 {

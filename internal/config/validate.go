@@ -23,7 +23,7 @@ const (
 	DefaultDestTmo     = 2 * time.Minute
 	DefaultMaxShrink   = 50
 	DefaultKeepMin     = 3
-	DefaultRetries     = 3
+	DefaultRetries     = 2 // retries after the first attempt
 	DefaultNotifyTmo   = 10 * time.Second
 )
 
@@ -86,7 +86,10 @@ func (c *Config) readSecrets(v *validator, data []byte) {
 	}
 }
 
-func (c *Config) setDefaults() {
+// setDefaults fills in what the file leaves out. written tells whether a key (a
+// path with array indexes, "job.0.retention.keep_min") is in the file, for the
+// values where 0 means something of its own.
+func (c *Config) setDefaults(written func(path string) bool) {
 	def := func(s *string, d string) {
 		if *s == "" {
 			*s = d
@@ -147,7 +150,7 @@ func (c *Config) setDefaults() {
 			s.MaxShrink = DefaultMaxShrink
 		}
 		def(&s.OnShrink, "warn")
-		if s.Retries == 0 {
+		if s.Retries == 0 && !written(fmt.Sprintf("job.%d.source.retries", i)) {
 			s.Retries = DefaultRetries
 		}
 		a := &j.Archive
@@ -172,7 +175,7 @@ func (c *Config) setDefaults() {
 				d.Timeout = Duration(DefaultDestTmo)
 			}
 		}
-		if j.Retention.KeepDays > 0 && j.Retention.KeepMin == 0 {
+		if j.Retention.KeepMin == 0 && !written(fmt.Sprintf("job.%d.retention.keep_min", i)) {
 			j.Retention.KeepMin = DefaultKeepMin
 		}
 	}

@@ -61,7 +61,7 @@ name = "ocpizza-db"
   url = "` + f.src.URLPath() + `"
   ca_file = "` + f.src.CAFile + `"
   expect = "dump.sql"
-  retries = 1
+  retries = 0
   [job.archive]
   staging_dir = "` + filepath.Join(dir, "staging") + `"
   [[job.destination]]

@@ -69,7 +69,7 @@ func failed(name, target string, err error) *report.Step {
 func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged) (dr destRun) {
 	log := r.log.With("dest", dc.Name)
 	var d dest.Destination
-	err := fault.Retry(ctx, log, config.DefaultRetries, "connect to "+dc.Name, func(ctx context.Context) error {
+	err := fault.Retry(ctx, log, config.DefaultRetries+1, "connect to "+dc.Name, func(ctx context.Context) error {
 		var err error
 		d, err = dest.Open(ctx, dc, dest.Env{Log: log})
 		return err
@@ -106,7 +106,7 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 		dr.transfer = step(report.StepTransfer, dc.Name, report.Skipped, fmt.Sprintf("dry run: would upload %s (%s)", st.name, report.Bytes(st.size)))
 	} else {
 		t0 := time.Now()
-		err := fault.Retry(ctx, log, config.DefaultRetries, "upload to "+dc.Name, func(ctx context.Context) error {
+		err := fault.Retry(ctx, log, config.DefaultRetries+1, "upload to "+dc.Name, func(ctx context.Context) error {
 			return r.put(ctx, d, st)
 		})
 		if err == nil && dc.Verify {

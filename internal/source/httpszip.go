@@ -101,7 +101,7 @@ func (s *HTTPSZip) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 	zipPath := filepath.Join(stage, "source.zip")
 	var dl download
 	started := false
-	err := fault.Retry(ctx, s.log, s.cfg.Retries, "download "+config.RedactURL(s.url.String()), func(ctx context.Context) error {
+	err := fault.Retry(ctx, s.log, s.cfg.Retries+1, "download "+config.RedactURL(s.url.String()), func(ctx context.Context) error {
 		var err error
 		dl, started, err = s.get(ctx, zipPath)
 		return err

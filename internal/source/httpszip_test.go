@@ -48,7 +48,7 @@ func tlsServer(t *testing.T, h http.Handler) (*httptest.Server, config.Source) {
 	srv, ca := testutil.TLSServer(t, h)
 	return srv, config.Source{
 		Type: "https-zip", URL: srv.URL + "/dump.zip", Expect: "dump.sql",
-		Timeout: config.Duration(10 * time.Second), Retries: 1, CAFile: ca,
+		Timeout: config.Duration(10 * time.Second), Retries: 0, CAFile: ca,
 	}
 }
 
@@ -163,7 +163,7 @@ func TestFetchFailures(t *testing.T) {
 			name:    "500 retried then failed",
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
 			step:    report.StepReachable, cause: "after 2 attempts", hint: "the server failed",
-			mutate: func(c *config.Source) { c.Retries = 2 }, attempts: 2,
+			mutate: func(c *config.Source) { c.Retries = 1 }, attempts: 2,
 		},
 		{
 			name: "connection cut mid-download",
@@ -278,7 +278,7 @@ func TestServerDown(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := fetch(t, config.Source{Type: "https-zip", URL: "https://" + addr + "/dump.zip", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 1})
+	r := fetch(t, config.Source{Type: "https-zip", URL: "https://" + addr + "/dump.zip", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 0})
 	if r.err == nil || !strings.Contains(r.last().Cause, "connection refused") || !strings.Contains(r.last().Hint, "nothing listens") {
 		t.Fatalf("err %v steps %+v", r.err, r.steps)
 	}
@@ -292,7 +292,7 @@ func TestPasswordNeverInErrors(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	// A password in the URL, and a token in its query string, as export servers take them.
-	c := config.Source{Type: "https-zip", URL: "https://user:hunter2-secret@" + addr + "/dump.zip?token=tok-9f8e7d", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 1}
+	c := config.Source{Type: "https-zip", URL: "https://user:hunter2-secret@" + addr + "/dump.zip?token=tok-9f8e7d", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 0}
 	r := fetch(t, c)
 	if r.err == nil {
 		t.Fatal("no error")
@@ -324,7 +324,7 @@ func TestRedirectToHTTPRefused(t *testing.T) {
 	srv, ca := testutil.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, plain.URL+"/dump.zip", http.StatusFound)
 	}))
-	r := fetch(t, config.Source{Type: "https-zip", URL: srv.URL + "/dump.zip", CAFile: ca, Username: "export", Password: "pw-123456", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 3})
+	r := fetch(t, config.Source{Type: "https-zip", URL: srv.URL + "/dump.zip", CAFile: ca, Username: "export", Password: "pw-123456", Expect: "dump.sql", Timeout: config.Duration(5 * time.Second), Retries: 2})
 	if r.err == nil {
 		t.Fatal("a redirect to http was followed")
 	}
