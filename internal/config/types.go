@@ -98,7 +98,7 @@ type Source struct {
 	MaxSize       Size              `toml:"max_size"`
 	MaxShrink     Percent           `toml:"max_shrink"`
 	OnShrink      string            `toml:"on_shrink"` // warn | fail
-	Retries       int               `toml:"retries"` // after the first attempt; 0 never retries
+	Retries       int               `toml:"retries"`   // after the first attempt; 0 never retries
 	// ConfirmUnchanged reads a dump whose size and CRC-32 equal the last run's
 	// again, to confirm with SHA-256 that it is unchanged.
 	ConfirmUnchanged bool `toml:"confirm_unchanged"`
