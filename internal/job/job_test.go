@@ -298,9 +298,16 @@ func TestRetentionOnRun(t *testing.T) {
 	f.put("README.txt", "not an archive")
 	f.put("other-20200101.tgz", "another job's")
 	f.put(".20261121.tgz.part", "half sent")
-	res := f.run()
+	var logBuf bytes.Buffer
+	res := f.run(func(o *Options) { o.Log = slog.New(slog.NewTextHandler(&logBuf, nil)) })
 	if res.Outcome() != report.Success {
 		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	// The log reads in the order things happened: sent, then purged.
+	logText := logBuf.String()
+	sent, purged := strings.Index(logText, `step="transfer done"`), strings.Index(logText, "msg=deleted")
+	if sent < 0 || purged < 0 || purged < sent {
+		t.Errorf("the log shows a deletion before the transfer (at %d and %d):\n%s", purged, sent, logText)
 	}
 	var got []string
 	for n := range f.files() {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -52,8 +51,21 @@ func (r *runner) sendAll(ctx context.Context, st *staged) bool {
 			}
 		}
 	}
+	// Deletions are logged after the steps, like them, so that the log reads in the
+	// order things happened: sent, then purged.
 	for _, dr := range runs {
 		r.res.Deletions = append(r.res.Deletions, dr.deletions...)
+		for _, dl := range dr.deletions {
+			log := r.log.With("dest", dl.Dest, "step", report.StepRetention, "file", dl.Name, "reason", dl.Reason)
+			switch {
+			case dl.DryRun:
+				log.Info("would delete (dry run)")
+			case dl.Err != "":
+				log.Error("deletion failed", "cause", dl.Err, "hint", dl.Hint)
+			default:
+				log.Info("deleted")
+			}
+		}
 	}
 	return delivered
 }
@@ -129,7 +141,7 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 		dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the dump looks suspicious (see plausible size)")
 		return dr
 	}
-	dr.retention, dr.deletions = r.applyRetention(ctx, d, dc.Name, st.name, log)
+	dr.retention, dr.deletions = r.applyRetention(ctx, d, dc.Name, st.name)
 	return dr
 }
 
@@ -169,7 +181,7 @@ func (r *runner) verify(ctx context.Context, d dest.Destination, st *staged) err
 
 // applyRetention deletes, on one destination, the archives the policy expires and the
 // temporary files an interrupted run left.
-func (r *runner) applyRetention(ctx context.Context, d dest.Destination, target, justSent string, log *slog.Logger) (*report.Step, []report.Deletion) {
+func (r *runner) applyRetention(ctx context.Context, d dest.Destination, target, justSent string) (*report.Step, []report.Deletion) {
 	objs, err := d.List(ctx)
 	if err != nil {
 		return failed(report.StepRetention, target, fmt.Errorf("list: %w", err)), nil
@@ -190,14 +202,9 @@ func (r *runner) applyRetention(ctx context.Context, d dest.Destination, target,
 		dl := report.Deletion{Dest: target, Name: name, Reason: reason, DryRun: r.opt.DryRun}
 		if !r.opt.DryRun {
 			if err := d.Delete(ctx, name); err != nil {
-				dl.Err = err.Error()
+				dl.Err, dl.Hint = err.Error(), fault.Hint(err)
 				errs++
-				log.Error("deletion failed", "step", report.StepRetention, "file", name, "reason", reason, "cause", err.Error(), "hint", fault.Hint(err))
-			} else {
-				log.Info("deleted", "step", report.StepRetention, "file", name, "reason", reason)
 			}
-		} else {
-			log.Info("would delete (dry run)", "step", report.StepRetention, "file", name, "reason", reason)
 		}
 		dels = append(dels, dl)
 	}

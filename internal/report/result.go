@@ -61,6 +61,7 @@ type Deletion struct {
 	Name   string
 	Reason string
 	Err    string // empty when done
+	Hint   string // what to check when it failed
 	DryRun bool
 }
 
