@@ -318,3 +318,22 @@ func TestDemo(t *testing.T) {
 		t.Error("the demo deleted a file it did not make")
 	}
 }
+
+// A configuration warning is said once on the terminal, and kept in the log file.
+func TestConfigWarningOnce(t *testing.T) {
+	cfg, _, logPath, _ := writeConfig(t, `  password = "a-literal-password"`)
+	if err := os.Chmod(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := gardien(t, "--config", cfg, "run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if n := strings.Count(errOut, "readable by other users"); n != 1 {
+		t.Errorf("the warning is on stderr %d times, want once:\n%s", n, errOut)
+	}
+	logText, _ := os.ReadFile(logPath)
+	if !strings.Contains(string(logText), "readable by other users") {
+		t.Errorf("the warning is not in the log file:\n%s", logText)
+	}
+}

@@ -84,8 +84,11 @@ func (g *globalOptions) openLog(cfg *config.Config) (*logging.Log, error) {
 		return nil, usageError{fault.WithHint(fmt.Errorf("log file %s: %w", cfg.Log.File, err),
 			`set [log] file to a writable path, or "-" for stderr only`)}
 	}
+	// load printed the warnings on stderr already: they go to the file (and the
+	// run's captured log) only.
+	fileOnly := slog.New(slog.NewTextHandler(l.File, nil))
 	for _, w := range cfg.Warnings {
-		l.Warn("configuration", "warning", w)
+		fileOnly.Warn("configuration", "warning", w)
 	}
 	return l, nil
 }
