@@ -5,7 +5,7 @@ PKG := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/gardien/gardien/internal/version.version=$(VERSION)
 
-.PHONY: build test race integration fuzz vet demo clean man deb dist
+.PHONY: build test race integration fuzz vet demo clean man deb dist docs
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gardien ./cmd/gardien
@@ -34,6 +34,12 @@ fuzz:
 
 demo:
 	$(GO) run ./cmd/gardien demo
+
+# docs/reference.md, every configuration key, generated from internal/config (the
+# structs, their defaults and the descriptions of docs.go). The unit suite fails when
+# it is stale; the guides and the memo in docs/ are written by hand.
+docs:
+	$(GO) run ./internal/config/gendoc -o docs/reference.md
 
 clean:
 	rm -rf bin gardien-demo build dist
