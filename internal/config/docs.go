@@ -129,8 +129,8 @@ var keyDocs = map[string]keyDoc{
 		"successful run's by more than this share."},
 	"job.source.on_shrink": {text: "A dump that fails the *plausible size* check: `warn` sends the archive but deletes " +
 		"nothing (the mail says so); `fail` stops the run before sending."},
-	"job.source.retries": {text: "How many attempts the download gets, the first included, when the error is transient " +
-		"(connection cut, timeout, HTTP 5xx or 429). `1` tries once."},
+	"job.source.retries": {text: "How many times the download is tried again when the error is transient " +
+		"(connection cut, timeout, HTTP 5xx or 429), with a growing pause between tries. `0` tries once."},
 	"job.source.confirm_unchanged": {text: "A zip entry with the same size and CRC-32 as the last run's dump is known " +
 		"unchanged without being read. `true` reads it and compares its SHA-256 before saying so."},
 
@@ -174,7 +174,7 @@ var keyDocs = map[string]keyDoc{
 	"job.destination.timeout": {text: "To connect, and the longest the server may stay silent during an operation before " +
 		"the connection is cut (and the operation tried again).", schemes: []string{"sftp", "ftps", "ftps+implicit", "webdav", "webdavs", "smb", "s3"}},
 	"job.destination.require_mount": {text: "Refuse to write unless the directory is on a mounted file system other than " +
-		"the root's, so that an unmounted NAS does not silently fill the local disk.", schemes: []string{"file"}, unused: true},
+		"the root's, so that an unmounted NAS does not silently fill the local disk.", schemes: []string{"file"}},
 	"job.destination.domain":          {text: "The Windows domain (workgroup) of the user.", schemes: []string{"smb"}},
 	"job.destination.endpoint":        {text: "The S3 server, `host[:port]` or `https://host[:port]`; empty for AWS.", schemes: []string{"s3"}},
 	"job.destination.region":          {text: "The S3 region.", schemes: []string{"s3"}},

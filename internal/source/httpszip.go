@@ -100,12 +100,19 @@ type download struct {
 func (s *HTTPSZip) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetched, error) {
 	zipPath := filepath.Join(stage, "source.zip")
 	var dl download
-	started := false
+	started := false  // some attempt got the server's answer
+	var status string // the status of the last answer
 	err := fault.Retry(ctx, s.log, s.cfg.Retries+1, "download "+config.RedactURL(s.url.String()), func(ctx context.Context) error {
 		var err error
-		dl, started, err = s.get(ctx, zipPath)
+		var st bool
+		dl, st, err = s.get(ctx, zipPath)
+		started = started || st
+		if dl.status != "" {
+			status = dl.status
+		}
 		return err
 	})
+	dl.status = status
 	if err != nil && !started {
 		rec(report.Step{Name: report.StepReachable, Status: report.Failed, Cause: err.Error(), Hint: fault.Hint(err)})
 		return nil, err
