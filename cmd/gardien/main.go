@@ -138,7 +138,12 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "gardien: %v\n", err)
-		fmt.Fprintf(stderr, "gardien: hint: see `gardien --help`\n")
+		hint := "see `gardien --help`"
+		var h fault.Hinted
+		if errors.As(err, &h) {
+			hint = h.Hint()
+		}
+		fmt.Fprintf(stderr, "gardien: hint: %s\n", hint)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "gardien: interrupted\n")

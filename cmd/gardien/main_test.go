@@ -337,3 +337,19 @@ func TestConfigWarningOnce(t *testing.T) {
 		t.Errorf("the warning is not in the log file:\n%s", logText)
 	}
 }
+
+// A log file that cannot be opened is a usage error (exit 2) that says what to do.
+func TestUnwritableLogHint(t *testing.T) {
+	cfg, _, logPath, _ := writeConfig(t, "")
+	blocker := filepath.Join(filepath.Dir(logPath), "blocker")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(cfg)
+	text = bytes.Replace(text, []byte(logPath), []byte(filepath.Join(blocker, "gardien.log")), 1)
+	os.WriteFile(cfg, text, 0o600)
+	code, _, errOut := gardien(t, "--config", cfg, "run")
+	if code != 2 || !strings.Contains(errOut, `hint: set [log] file to a writable path`) {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+}

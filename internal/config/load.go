@@ -219,7 +219,7 @@ func (v *validator) expandString(s string, path []string) string {
 		name := m[2 : len(m)-1]
 		val, ok := os.LookupEnv(name)
 		if !ok {
-			v.fail(strings.Join(path, "."), "export "+name+" in the environment that runs gardien (for cron: in the crontab or /etc/default/gardien)", "environment variable %s is not set", name)
+			v.fail(strings.Join(path, "."), "export "+name+" in the environment that runs gardien (cron: a NAME=value line at the top of the crontab; systemd: /etc/default/gardien), or use a *_file key instead", "environment variable %s is not set", name)
 		}
 		return val
 	})

@@ -141,7 +141,7 @@ func BuildMessage(c config.Mail, m *Message, version string) (*mail.Msg, error) 
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 	if m.Log != nil && m.LogName != "" {
-		msg.AttachReadSeeker(m.LogName, bytes.NewReader(m.Log), mail.WithFileContentType(mail.TypeTextPlain))
+		msg.AttachReadSeeker(m.LogName, bytes.NewReader(m.Log), mail.WithFileContentType(mail.ContentType("text/plain; charset=utf-8")))
 	}
 	return msg, nil
 }

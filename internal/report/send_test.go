@@ -314,6 +314,9 @@ func TestSendmailFake(t *testing.T) {
 		t.Errorf("sendmail called with %q, want -t -i", args)
 	}
 	data, _ := os.ReadFile(out)
+	if !bytes.Contains(data, []byte(`Content-Type: text/plain; charset=utf-8; name="run.log"`)) {
+		t.Errorf("the attached log does not say it is UTF-8 (its … and · would be garbled):\n%s", data)
+	}
 	pm := testutil.ParseMail(t, data)
 	if pm.Subject != "[gardien] WARNING ocpizza-db 22/11/2026 – épuration (cloud)" || !strings.Contains(pm.Text, "vraisemblance de la taille") ||
 		string(pm.Attachments["run.log"]) != "the log\n" || pm.Header.Get("To") != "<root@localhost>" {
