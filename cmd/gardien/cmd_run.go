@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gardien/gardien/internal/job"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/report"
 )
 
@@ -40,7 +41,7 @@ func (g *globalOptions) runJobs(cmd *cobra.Command, names []string) error {
 	var results []*report.Result
 	for _, j := range jobs {
 		rep.jobStarting()
-		res := job.Run(cmd.Context(), cfg, j, job.Options{DryRun: g.dryRun, Log: l.Logger})
+		res := job.Run(progress.With(cmd.Context(), g.progressBar()), cfg, j, job.Options{DryRun: g.dryRun, Log: l.Logger})
 		writeSummary(res, l.File, l.Wrap(g.out()))
 		results = append(results, res)
 		worst = max(worst, res.Outcome())

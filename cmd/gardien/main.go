@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/fault"
 )
 
@@ -38,6 +39,9 @@ type globalOptions struct {
 	quiet      bool
 	stdout     io.Writer
 	stderr     io.Writer
+	// bar shows the transfers' progress when stderr is a terminal (progressBar).
+	bar     *progress.Bar
+	barDone bool
 }
 
 // Main runs gardien with args and returns its exit code.

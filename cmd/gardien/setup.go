@@ -6,11 +6,15 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/logging"
+	"github.com/gardien/gardien/internal/progress"
 )
 
 // resolvedConfig resolves --config, then $GARDIEN_CONFIG, then ./gardien.toml, then
@@ -68,7 +72,7 @@ func (g *globalOptions) openLog(cfg *config.Config) (*logging.Log, error) {
 		MaxSizeMB: int((int64(cfg.Log.MaxSize) + 1<<20 - 1) >> 20),
 		MaxFiles:  cfg.Log.MaxFiles,
 		Secrets:   secrets(cfg),
-		Stderr:    g.stderr,
+		Stderr:    g.progressBar().Wrap(g.stderr),
 		StderrLvl: slog.LevelWarn,
 	}
 	switch {
@@ -98,7 +102,19 @@ func (g *globalOptions) out() io.Writer {
 	if g.quiet {
 		return io.Discard
 	}
-	return g.stdout
+	return g.progressBar().Wrap(g.stdout)
+}
+
+// progressBar returns the progress line of long transfers, drawn on stderr when it is
+// a terminal; nil (nothing shown) under cron, in a pipe, or with --quiet.
+func (g *globalOptions) progressBar() *progress.Bar {
+	if !g.barDone {
+		g.barDone = true
+		if f, ok := g.stderr.(*os.File); ok && !g.quiet && term.IsTerminal(int(f.Fd())) {
+			g.bar = progress.New(g.stderr, 250*time.Millisecond)
+		}
+	}
+	return g.bar
 }
 
 // selectJobs returns the named jobs, or all of them.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/archive"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/archive/namefmt"
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/fault"
@@ -266,6 +267,12 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		r.fail(report.StepArchive, "", err)
 		return nil, false
 	}
+	var total int64
+	for _, it := range items {
+		total += it.Size
+	}
+	task := progress.From(ctx).Start("archive", total)
+	defer task.Done()
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			r.fail(report.StepArchive, "", err)
@@ -276,7 +283,7 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 			r.fail(it.Step, "", fmt.Errorf("open %s: %w", it.Name, err))
 			return nil, false
 		}
-		sum, err := aw.Add(it.Name, it.Size, it.ModTime, ctxReader{ctx, rc})
+		sum, err := aw.Add(it.Name, it.Size, it.ModTime, task.Reader(ctxReader{ctx, rc}))
 		rc.Close()
 		var se *archive.SourceError
 		switch {

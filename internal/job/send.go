@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/report"
@@ -119,7 +120,7 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 	} else {
 		t0 := time.Now()
 		err := fault.Retry(ctx, log, config.DefaultRetries+1, "upload to "+dc.Name, func(ctx context.Context) error {
-			return r.put(ctx, d, st)
+			return r.put(ctx, d, dc.Name, st)
 		})
 		if err == nil && dc.Verify {
 			err = r.verify(ctx, d, st)
@@ -146,13 +147,15 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 }
 
 // put uploads the staged file; each attempt reads it again from the start.
-func (r *runner) put(ctx context.Context, d dest.Destination, st *staged) error {
+func (r *runner) put(ctx context.Context, d dest.Destination, target string, st *staged) error {
 	f, err := os.Open(st.path)
 	if err != nil {
 		return fault.Permanent(err)
 	}
 	defer f.Close()
-	var rd io.Reader = f
+	task := progress.From(ctx).Start("upload "+target, st.size)
+	defer task.Done()
+	rd := task.Reader(f)
 	if r.opt.uploadReader != nil {
 		rd = r.opt.uploadReader(rd)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/tlsutil"
@@ -218,7 +219,9 @@ func (s *HTTPSZip) get(ctx context.Context, dst string) (dl download, started bo
 	if err != nil {
 		return dl, true, fault.Permanent(fmt.Errorf("stage the download: %w", err))
 	}
-	body := io.Reader(resp.Body)
+	task := progress.From(ctx).Start("download", dl.length)
+	defer task.Done()
+	body := task.Reader(resp.Body)
 	if max := int64(s.cfg.MaxSize); max > 0 {
 		body = io.LimitReader(body, max+1)
 	}
