@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gardien/gardien/internal/config"
-	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/fault"
+	"github.com/gardien/gardien/internal/progress"
 )
 
 // Exit codes, read by cron and monitoring (SPEC section 2).

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/archive"
-	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/archive/namefmt"
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/fault"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/source"
 	"github.com/gardien/gardien/internal/state"

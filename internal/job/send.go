@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
-	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/retention"
 )

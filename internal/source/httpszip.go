@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
-	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/fault"
+	"github.com/gardien/gardien/internal/progress"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/tlsutil"
 	"github.com/gardien/gardien/internal/version"
