@@ -22,6 +22,7 @@ type factory struct {
 func factories() map[string]factory {
 	return map[string]factory{
 		"file": {checkFile, openFile},
+		"s3":   {checkS3, openS3},
 		"sftp": {checkSFTP, openSFTP},
 	}
 }
