@@ -1,8 +1,11 @@
 package dest
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -28,15 +31,15 @@ import (
 )
 
 const (
-	// s3PartSize is the part size of multipart uploads, which is also the memory an
-	// upload holds: minio-go buffers one part at a time. An archive up to this size
-	// goes in one streamed PUT.
+	// s3PartSize is the part size of uploads, which is also the memory an upload
+	// holds: one part at a time.
 	s3PartSize = 16 << 20
 	// s3MaxParts is S3's limit on the parts of one upload; beyond 160 GB the part
 	// size grows so that the archive still fits.
 	s3MaxParts = 10000
 	// s3Retries is how many times minio-go sends one request (a part, a listing)
-	// before it gives up; the job retries the whole transfer on top of that.
+	// before it gives up: a part is in memory, so it can be sent again; the job
+	// retries the whole transfer on top of that.
 	s3Retries = 3
 	// s3AWSEndpoint is used when endpoint is empty.
 	s3AWSEndpoint = "s3.amazonaws.com"
@@ -269,12 +272,14 @@ func (s *S3) key(name string) string { return s.t.prefix + name }
 
 // Put implements Destination.
 //
-// An S3 object appears only once its upload is complete (a single PUT, or the
-// completion of a multipart upload), so no temporary name is needed: Put uploads
-// straight to prefix/name, and an interrupted upload leaves no object. minio-go
-// aborts a failed multipart upload (even when ctx was cancelled); one that could
-// not be aborted (server gone) is removed by the next Put of the same name.
-func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) error {
+// An S3 object appears under its key only once its upload is complete, so no
+// temporary name is needed: Put uploads straight to prefix/name. But a server may
+// store the truncated body of a single PUT cut short (versitygw 1.8 does when the
+// client disconnects), so every non-empty archive goes as a multipart upload, which
+// only the final CompleteMultipartUpload makes visible: an interrupted upload leaves
+// no object. The upload is aborted on error; one that could not be (server gone) is
+// removed by the next Put of the same name. Memory holds one part.
+func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) (err error) {
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -287,21 +292,17 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) erro
 	key := s.key(name)
 	s.abortIncomplete(ctx, key)
 	er := &exactReader{r: &ctxReader{ctx: ctx, r: r}, size: size, path: s.target(key)}
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	if size == 0 {
-		// An empty body is never read: check here that r is empty.
+		// Nothing can be cut short: one PUT of an empty body.
 		if _, err := er.end(0); err != nil {
 			return err
 		}
-	}
-	_, err := s.client.PutObject(ctx, s.t.bucket, key, er, size, minio.PutObjectOptions{
-		PartSize:    s3PartSizeFor(size),
-		ContentType: "application/octet-stream",
-	})
-	if er.err != nil {
-		return er.err // what minio-go made of it would hide the cause
-	}
-	if err != nil {
-		return s.fail(ctx, "put", key, err)
+		if _, err := s.client.PutObject(ctx, s.t.bucket, key, bytes.NewReader(nil), 0, opts); err != nil {
+			return s.fail(ctx, "put", key, err)
+		}
+	} else if err := s.putParts(ctx, key, er, size, opts); err != nil {
+		return err
 	}
 	st, err := s.client.StatObject(ctx, s.t.bucket, key, minio.StatObjectOptions{})
 	if err != nil {
@@ -318,6 +319,80 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) erro
 		return sizeMismatch(s.target(key), st.Size, size)
 	}
 	return nil
+}
+
+// putParts sends the size bytes of er as a multipart upload, one part at a time,
+// each with its MD5 for the server to check.
+func (s *S3) putParts(ctx context.Context, key string, er *exactReader, size int64, opts minio.PutObjectOptions) (err error) {
+	core := minio.Core{Client: s.client}
+	id, err := core.NewMultipartUpload(ctx, s.t.bucket, key, opts)
+	if err != nil {
+		return s.fail(ctx, "put", key, err)
+	}
+	defer func() {
+		if err != nil {
+			s.abort(ctx, key, id)
+		}
+	}()
+	buf := make([]byte, min(int64(s3PartSizeFor(size)), size))
+	var parts []minio.CompletePart
+	for n, sent := 1, int64(0); sent < size; n++ {
+		chunk := buf[:min(int64(len(buf)), size-sent)]
+		if _, err := io.ReadFull(er, chunk); err != nil {
+			if er.err != nil {
+				return er.err
+			}
+			return fmt.Errorf("put %s: %w", s.target(key), err)
+		}
+		sum := md5.Sum(chunk)
+		p, err := core.PutObjectPart(ctx, s.t.bucket, key, id, n, bytes.NewReader(chunk), int64(len(chunk)),
+			minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:])})
+		if err != nil {
+			return s.fail(ctx, fmt.Sprintf("put part %d of", n), key, err)
+		}
+		parts = append(parts, minio.CompletePart{PartNumber: n, ETag: p.ETag})
+		sent += int64(len(chunk))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("complete %s: not done: %w", s.target(key), err)
+	}
+	if _, err := core.CompleteMultipartUpload(ctx, s.t.bucket, key, id, parts, opts); err != nil {
+		return s.fail(ctx, "complete", key, err)
+	}
+	return nil
+}
+
+// abort aborts the multipart upload id of key, even when ctx was cancelled: parts
+// left behind take space. A part still in flight on the server may land after the
+// abort (AWS says so, versitygw does it), so abort checks that the upload is gone
+// and aborts again. What stays is removed by the next Put of the same name.
+func (s *S3) abort(ctx context.Context, key, id string) {
+	core := minio.Core{Client: s.client}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.t.timeout)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for range 4 {
+		if err := core.AbortMultipartUpload(ctx, s.t.bucket, key, id); err != nil && !isS3Code(err, "NoSuchUpload") {
+			s.log.Warn("cannot abort the interrupted upload: the next upload of this name removes it", "object", s.target(key), "cause", err.Error())
+			return
+		}
+		// Give a part cut short on the server the time to land, then look.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait *= 2
+		_, err := core.ListObjectParts(ctx, s.t.bucket, key, id, 0, 1)
+		if isS3Code(err, "NoSuchUpload") {
+			return
+		}
+		if err != nil {
+			s.log.Debug("cannot check that the upload was aborted", "object", s.target(key), "cause", err.Error())
+			return
+		}
+	}
+	s.log.Warn("the interrupted upload is still there: the next upload of this name removes it", "object", s.target(key))
 }
 
 // s3PartSizeFor returns the part size for an upload of size bytes: s3PartSize, or
@@ -462,7 +537,7 @@ func (s *S3) classify(op, target string, resp minio.ErrorResponse) error {
 	switch resp.Code {
 	case "NoSuchBucket":
 		e.hint = fmt.Sprintf("bucket not found: create it or check the name and region (bucket %q on %s)", s.t.bucket, s.t.endpoint)
-	case "InvalidAccessKeyId":
+	case "InvalidAccessKeyId", "XAdminUserNotFound": // versitygw says the latter
 		e.hint = "the server does not know this access key: check access_key, and that the key is active on this server (endpoint)"
 	case "SignatureDoesNotMatch":
 		e.hint = "the secret key does not match the access key: check secret_key (secret_key_file) and that it has no stray space or line break"
@@ -495,7 +570,7 @@ func (s *S3) classify(op, target string, resp minio.ErrorResponse) error {
 			e.retry = true
 		case resp.StatusCode == http.StatusForbidden:
 			e.hint = "access denied: " + s3CredentialsHint
-		case resp.StatusCode == http.StatusNotFound && resp.Key == "":
+		case resp.StatusCode == http.StatusNotFound && resp.Code == "" && resp.Key == "":
 			e.hint = fmt.Sprintf("bucket not found: create it or check the name and region (bucket %q on %s)", s.t.bucket, s.t.endpoint)
 		}
 	}
