@@ -243,7 +243,7 @@ func openS3(ctx context.Context, c Config, u *url.URL, env Env) (Destination, er
 		MaxRetries:   s3Retries,
 	})
 	if err != nil {
-		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("s3 endpoint %s: %w", t.endpoint, err), "check endpoint"))
+		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("s3 endpoint %s: %w", t.endpoint, err), `check endpoint: it names the server, like "minio.example.org:9000"`))
 	}
 	cl.SetAppInfo("gardien", version.String())
 	s := &S3{t: t, client: cl, tr: tr, log: log}
@@ -279,7 +279,7 @@ func (s *S3) key(name string) string { return s.t.prefix + name }
 // only the final CompleteMultipartUpload makes visible: an interrupted upload leaves
 // no object. The upload is aborted on error; one that could not be (server gone) is
 // removed by the next Put of the same name. Memory holds one part.
-func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) (err error) {
+func (s *S3) Put(ctx context.Context, name string, r io.Reader, size int64) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -575,7 +575,11 @@ func (s *S3) classify(op, target string, resp minio.ErrorResponse) error {
 		}
 	}
 	if e.retry {
-		e.hint = fmt.Sprintf("the S3 server is overloaded or failing (%s): the run can be retried; if it persists, check the server", e.resp.Code)
+		what := resp.Code
+		if what == "" {
+			what = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		}
+		e.hint = fmt.Sprintf("the S3 server is overloaded or failing (%s): the run can be retried; if it persists, check the server", what)
 		return e
 	}
 	if e.hint == "" {

@@ -65,6 +65,14 @@ type s3Fixture struct {
 	// keepPartial makes the server store what arrived of a body cut short, as if it
 	// were whole: versitygw 1.8 does that for a single PUT.
 	keepPartial atomic.Bool
+	// failParts, when set, answers that many part uploads with an S3 error.
+	failParts atomic.Pointer[s3Failure]
+}
+
+type s3Failure struct {
+	status int
+	code   string
+	left   atomic.Int32
 }
 
 func newS3Fixture(t *testing.T, tls bool) *s3Fixture {
@@ -78,6 +86,11 @@ func newS3Fixture(t *testing.T, tls bool) *s3Fixture {
 	f.handler = sigV4(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && f.stallPut.Load() {
 			<-f.release // read nothing: the server hangs
+			return
+		}
+		if fail := f.failParts.Load(); fail != nil && r.Method == http.MethodPut && r.URL.Query().Has("partNumber") && fail.left.Add(-1) >= 0 {
+			io.Copy(io.Discard, r.Body)
+			s3ErrorReply(w, r, fail.status, fail.code, "injected by the test")
 			return
 		}
 		if r.Method == http.MethodPut && r.ContentLength > 0 {
@@ -545,6 +558,66 @@ func TestS3ServerDiesMidUpload(t *testing.T) {
 	}
 }
 
+// The server's error answers: overload and 5xx are worth retrying (minio-go sends
+// a part again by itself, then the job retries), the others are permanent, each
+// with its hint. No object is left.
+func TestS3ServerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		status    int
+		code      string
+		times     int32
+		retryable bool
+		hint      string // "" when Put succeeds
+	}{
+		{"SlowDown once", http.StatusServiceUnavailable, "SlowDown", 1, false, ""},
+		{"SlowDown", http.StatusServiceUnavailable, "SlowDown", 100, true, "overloaded"},
+		{"InternalError", http.StatusInternalServerError, "InternalError", 100, true, "overloaded or failing (InternalError)"},
+		{"unknown 502", http.StatusBadGateway, "BadGateway", 100, true, "overloaded"},
+		{"storage full", http.StatusInsufficientStorage, "XMinioStorageFull", 100, false, "no space left"},
+		{"quota", http.StatusForbidden, "QuotaExceeded", 100, false, "no space left"},
+		{"write denied", http.StatusForbidden, "AccessDenied", 100, false, "s3:PutObject"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newS3Fixture(t, true)
+			d := f.open(f.config())
+			defer d.Close()
+			fail := &s3Failure{status: tc.status, code: tc.code}
+			fail.left.Store(tc.times)
+			f.failParts.Store(fail)
+			const size = 1 << 20
+			err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(8), size), size)
+			f.failParts.Store(nil)
+			if tc.hint == "" {
+				if err != nil {
+					t.Fatalf("Put after one %s: %v, want it sent again", tc.code, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Put succeeded through %s", tc.code)
+			}
+			if !strings.Contains(err.Error(), tc.code) {
+				t.Errorf("err = %v, want the code %s", err, tc.code)
+			}
+			if fault.Retryable(err) != tc.retryable {
+				t.Errorf("Retryable(%v) = %v, want %v", err, !tc.retryable, tc.retryable)
+			}
+			if h := fault.Hint(err); !strings.Contains(h, tc.hint) {
+				t.Errorf("hint = %q, want %q", h, tc.hint)
+			}
+			t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+			objs, err := d.List(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(objs) != 0 {
+				t.Errorf("List = %v, want nothing", objs)
+			}
+		})
+	}
+}
+
 // A server that stops reading an upload: Put fails after timeout, not never.
 func TestS3StalledUpload(t *testing.T) {
 	f := newS3Fixture(t, true)
@@ -675,15 +748,20 @@ func TestS3Check(t *testing.T) {
 func sigV4(h http.Handler, accessKey, secretKey string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, msg := checkSigV4(r, accessKey, secretKey); code != "" {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			if r.Method != http.MethodHead {
-				fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>0</RequestId></Error>`, code, html.EscapeString(msg))
-			}
+			s3ErrorReply(w, r, http.StatusForbidden, code, msg)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// s3ErrorReply answers as S3 does when it refuses a request.
+func s3ErrorReply(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>0</RequestId></Error>`, code, html.EscapeString(msg))
+	}
 }
 
 func checkSigV4(r *http.Request, accessKey, secretKey string) (code, msg string) {
