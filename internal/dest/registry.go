@@ -29,6 +29,7 @@ func factories() map[string]factory {
 		"smb":           {checkSMB, openSMB},
 		"webdav":        {checkWebDAV, openWebDAV},
 		"webdavs":       {checkWebDAV, openWebDAV},
+		"s3":            {checkS3, openS3},
 	}
 }
 
