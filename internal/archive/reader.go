@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -50,9 +53,12 @@ func (e *ChecksumError) Error() string {
 }
 
 // Extract unpacks the archive read from r into dir and checks every file against the
-// MANIFEST. It refuses entries that would land outside dir (absolute paths, "..",
-// links) and anything but regular files and directories. Files are written under a
-// temporary name and renamed once complete. It returns the manifest.
+// MANIFEST. It refuses entries that would land outside dir (absolute paths, "..")
+// and anything but regular files, directories and symbolic links; a link is
+// restored as a link, and nothing is ever written through one (dir is opened as an
+// os.Root). Files are written under a temporary name and renamed once complete, then
+// given the permission bits and modification time of their tar header (setuid and
+// setgid are dropped; owners are not restored). It returns the manifest.
 func Extract(r io.Reader, dir string) (*Manifest, error) {
 	tr0, err := Decompress(r)
 	if err != nil {
@@ -69,6 +75,8 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 	defer root.Close()
 	tr := tar.NewReader(tr0)
 	got := map[string]FileSum{}
+	links := map[string]string{}
+	var dirs []*tar.Header
 	var man *Manifest
 	for {
 		hdr, err := tr.Next()
@@ -87,10 +95,19 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 			if err := root.MkdirAll(name, 0o700); err != nil {
 				return nil, err
 			}
+			h := *hdr
+			h.Name = name
+			dirs = append(dirs, &h)
+			continue
+		case tar.TypeSymlink:
+			if err := extractLink(root, name, hdr.Linkname); err != nil {
+				return nil, err
+			}
+			links[filepath.ToSlash(name)] = hdr.Linkname
 			continue
 		case tar.TypeReg:
 		default:
-			return nil, fmt.Errorf("archive entry %q: type %q refused (only files and directories are restored)", hdr.Name, hdr.Typeflag)
+			return nil, fmt.Errorf("archive entry %q: type %q refused (only files, directories and symbolic links are restored)", hdr.Name, hdr.Typeflag)
 		}
 		if name == ManifestName {
 			if man, err = ParseManifest(io.LimitReader(tr, 1<<20)); err != nil {
@@ -102,13 +119,24 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 		if err != nil {
 			return nil, err
 		}
-		got[name] = fs
+		if err := setMeta(root, name, hdr); err != nil {
+			return nil, err
+		}
+		got[filepath.ToSlash(name)] = fs
+	}
+	// Directories get their mode and time last, deepest first: writing their
+	// files changed their time, and a read-only mode would have refused the files.
+	sort.SliceStable(dirs, func(a, b int) bool { return len(dirs[a].Name) > len(dirs[b].Name) })
+	for _, h := range dirs {
+		if err := setMeta(root, h.Name, h); err != nil {
+			return nil, err
+		}
 	}
 	if man == nil {
 		return nil, errors.New("the archive has no MANIFEST: it was not made by gardien, or it is truncated")
 	}
 	for _, f := range man.Files {
-		g, ok := got[f.Name]
+		g, ok := got[path.Clean(f.Name)]
 		if !ok {
 			return man, fmt.Errorf("%s is listed in the MANIFEST but missing from the archive", f.Name)
 		}
@@ -116,7 +144,57 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 			return man, &ChecksumError{Name: f.Name, Want: f.SHA256, Got: g.SHA256}
 		}
 	}
+	for _, l := range man.Links {
+		target, ok := links[path.Clean(l.Name)]
+		if !ok {
+			return man, fmt.Errorf("link %s is listed in the MANIFEST but missing from the archive", l.Name)
+		}
+		if target != l.Target {
+			return man, fmt.Errorf("link %s points to %q, the MANIFEST says %q", l.Name, target, l.Target)
+		}
+	}
 	return man, nil
+}
+
+// extractLink creates the symbolic link name → target, replacing a file or a link of
+// that name. The target is stored as is: os.Root never follows it out of the
+// directory when later entries are written.
+func extractLink(root *os.Root, name, target string) error {
+	if target == "" {
+		return fmt.Errorf("archive entry %q: a symbolic link without target", name)
+	}
+	if d := filepath.Dir(name); d != "." {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	if st, err := root.Lstat(name); err == nil && !st.IsDir() {
+		if err := root.Remove(name); err != nil {
+			return err
+		}
+	}
+	if err := root.Symlink(target, name); err != nil {
+		return fmt.Errorf("extract link %s: %w", name, err)
+	}
+	return nil
+}
+
+// setMeta gives name the permission bits (without setuid and setgid) and the
+// modification time of hdr.
+func setMeta(root *os.Root, name string, hdr *tar.Header) error {
+	mode := fs.FileMode(hdr.Mode).Perm()
+	if hdr.Mode&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	if err := root.Chmod(name, mode); err != nil {
+		return fmt.Errorf("restore the mode of %s: %w", name, err)
+	}
+	if !hdr.ModTime.IsZero() {
+		if err := root.Chtimes(name, hdr.ModTime, hdr.ModTime); err != nil {
+			return fmt.Errorf("restore the time of %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func extractFile(root *os.Root, name string, r io.Reader) (FileSum, error) {
