@@ -86,7 +86,9 @@ type Job struct {
 	// while still reporting unknown keys: a toml.Primitive is decoded as either, and
 	// the keys it decodes count as used.
 	Sources []Source `toml:"-"`
-	// Source is Sources[0], for the code that knows jobs of one source.
+	// Source is the first source. For a job of one source it is the one that
+	// counts (code and tests that know one source may change it); Sources then
+	// holds its copy as loaded.
 	Source       Source         `toml:"-"`
 	RawSource    toml.Primitive `toml:"source"`
 	Archive      Archive        `toml:"archive"`
@@ -107,9 +109,9 @@ func (j *Job) SourcePath(i int) string {
 	return "source"
 }
 
-// AllSources returns the job's sources (Source alone for a job built in code).
+// AllSources returns the job's sources: Source alone for a job of one source.
 func (j *Job) AllSources() []Source {
-	if len(j.Sources) == 0 {
+	if len(j.Sources) <= 1 {
 		return []Source{j.Source}
 	}
 	return j.Sources

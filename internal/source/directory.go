@@ -272,7 +272,8 @@ func (d *Directory) open(abs, rel string, size int64) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("%s: %w", rel, ErrSkipped)
 		}
 		if d.cfg.Strict {
-			return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s: %w", rel, shortErr(err)), unreadableHint))
+			// The job names the file: "open media/x.jpg: permission denied".
+			return nil, fault.Permanent(fault.WithHint(shortErr(err), unreadableHint))
 		}
 		d.unreadable = append(d.unreadable, fmt.Sprintf("%s (%v)", rel, shortErr(err)))
 		return nil, fmt.Errorf("%s: %w", rel, ErrSkipped)

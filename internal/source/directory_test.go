@@ -262,7 +262,7 @@ func TestDirectoryUnreadable(t *testing.T) {
 			t.Fatal(r.err)
 		}
 		_, err := readAll(t, r.f)
-		if err == nil || !strings.Contains(err.Error(), "secret.txt: permission denied") || errors.Is(err, ErrSkipped) || !strings.Contains(fault.Hint(err), "read access") {
+		if err == nil || err.Error() != "permission denied" || errors.Is(err, ErrSkipped) || !strings.Contains(fault.Hint(err), "read access") {
 			t.Errorf("err = %v", err)
 		}
 	})

@@ -313,5 +313,12 @@ func dumpStamp(file string) string {
 	if _, err := io.Copy(h, f); err != nil {
 		return ""
 	}
-	return "content " + hex.EncodeToString(h.Sum(nil))
+	return contentStamp + hex.EncodeToString(h.Sum(nil))
 }
+
+const contentStamp = "content sha256 "
+
+// IsContentStamp reports whether an item's stamp is a digest of its content (a
+// database dump's, without the time its header holds): two items with the same
+// content stamp hold the same data even when their SHA-256 differ.
+func IsContentStamp(s string) bool { return strings.HasPrefix(s, contentStamp) }
