@@ -96,7 +96,9 @@ func TestIntegrationPostgresFailures(t *testing.T) {
 		cause []string
 		hint  string
 	}{
-		{"permission revoked on one database", func(c *config.Source) { c.Username, c.Password = ro["GARDIEN_IT_PG_RO_USER"], ro["GARDIEN_IT_PG_RO_PASSWORD"] },
+		{"permission revoked on one database", func(c *config.Source) {
+			c.Username, c.Password = ro["GARDIEN_IT_PG_RO_USER"], ro["GARDIEN_IT_PG_RO_PASSWORD"]
+		},
 			StepDBDumped, []string{"Specibike2: pg_dump exit status 1: pg_dump: error: query failed: ERROR:  permission denied for table res_users"}, "GRANT pg_read_all_data TO gardien_ro"},
 		{"wrong password", func(c *config.Source) { c.Password = "not-the-password" },
 			StepDBReachable, []string{"password authentication failed"}, "password_file"},
