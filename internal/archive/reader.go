@@ -52,6 +52,12 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("%s: sha256 %s, the manifest says %s", e.Name, e.Got, e.Want)
 }
 
+// MismatchError is an archive whose content differs from its MANIFEST: a file
+// missing, or a link pointing elsewhere (a *ChecksumError is the other case).
+type MismatchError struct{ Msg string }
+
+func (e *MismatchError) Error() string { return e.Msg }
+
 // Extract unpacks the archive read from r into dir and checks every file against the
 // MANIFEST. It refuses entries that would land outside dir (absolute paths, "..")
 // and anything but regular files, directories and symbolic links; a link is
@@ -138,7 +144,7 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 	for _, f := range man.Files {
 		g, ok := got[path.Clean(f.Name)]
 		if !ok {
-			return man, fmt.Errorf("%s is listed in the MANIFEST but missing from the archive", f.Name)
+			return man, &MismatchError{fmt.Sprintf("%s is listed in the MANIFEST but missing from the archive", f.Name)}
 		}
 		if g.SHA256 != f.SHA256 || g.Size != f.Size {
 			return man, &ChecksumError{Name: f.Name, Want: f.SHA256, Got: g.SHA256}
@@ -147,10 +153,10 @@ func Extract(r io.Reader, dir string) (*Manifest, error) {
 	for _, l := range man.Links {
 		target, ok := links[path.Clean(l.Name)]
 		if !ok {
-			return man, fmt.Errorf("link %s is listed in the MANIFEST but missing from the archive", l.Name)
+			return man, &MismatchError{fmt.Sprintf("link %s is listed in the MANIFEST but missing from the archive", l.Name)}
 		}
 		if target != l.Target {
-			return man, fmt.Errorf("link %s points to %q, the MANIFEST says %q", l.Name, target, l.Target)
+			return man, &MismatchError{fmt.Sprintf("link %s points to %q, the MANIFEST says %q", l.Name, target, l.Target)}
 		}
 	}
 	return man, nil
