@@ -111,10 +111,10 @@ func (r *runner) verifyArchive(ctx context.Context, name string) {
 	for _, f := range rs.Manifest.Files {
 		size += f.Size
 	}
-	r.rec(report.Step{Name: StepExtracted, Status: report.OK, Detail: fmt.Sprintf("%d files, %s in %s; made by run %s on %s", len(rs.Manifest.Files), report.Bytes(size), report.Duration(time.Since(t0)), rs.Manifest.Run, rs.Manifest.Created.Format("2006-01-02 15:04"))})
-	detail := fmt.Sprintf("%d files match the SHA-256 of the MANIFEST", len(rs.Manifest.Files))
+	r.rec(report.Step{Name: StepExtracted, Status: report.OK, Detail: fmt.Sprintf("%s, %s in %s; made by run %s on %s", count(len(rs.Manifest.Files), "file"), report.Bytes(size), report.Duration(time.Since(t0)), rs.Manifest.Run, rs.Manifest.Created.Format("2006-01-02 15:04"))})
+	detail := count(len(rs.Manifest.Files), "file") + ", SHA-256 as in the MANIFEST"
 	if n := len(rs.Manifest.Links); n > 0 {
-		detail += fmt.Sprintf("; %d link(s) point where it says", n)
+		detail += "; " + count(n, "link") + ", target as in the MANIFEST"
 	}
 	r.rec(report.Step{Name: StepChecksums, Status: report.OK, Detail: detail})
 
@@ -279,4 +279,12 @@ func scratchJob(job string) string {
 		return job[:30]
 	}
 	return job
+}
+
+// count is "1 file", "3 files".
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -42,7 +42,7 @@ func TestVerifyFolderArchive(t *testing.T) {
 	if got := stepNames(res); strings.Join(got, ",") != strings.Join(want, ",") || res.Outcome() != report.Success {
 		t.Errorf("steps = %q, outcome %v", got, res.Outcome())
 	}
-	if s := findStep(t, res, StepChecksums); s.Detail != "4 files match the SHA-256 of the MANIFEST; 1 link(s) point where it says" {
+	if s := findStep(t, res, StepChecksums); s.Detail != "4 files, SHA-256 as in the MANIFEST; 1 link, target as in the MANIFEST" {
 		t.Errorf("checksums: %q", s.Detail)
 	}
 	if res.Job != "biomaid (verify)" || res.Archive != "20261122.tgz" {
