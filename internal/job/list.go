@@ -2,8 +2,11 @@ package job
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"time"
 
@@ -93,6 +96,7 @@ type Restored struct {
 	Archive  string
 	Size     int64
 	Date     time.Time // from its name
+	SHA256   string    // of the archive file
 	Manifest *archive.Manifest
 }
 
@@ -154,13 +158,18 @@ func Restore(ctx context.Context, j *config.Job, name, from, dir string, opt Opt
 			continue
 		}
 		opt.Log.Info("restoring", "job", j.Name, "dest", l.Dest, "archive", pick.Name, "to", dir)
-		m, err := archive.Extract(ctxReader{ctx, rc}, dir)
+		h := sha256.New()
+		in := io.TeeReader(ctxReader{ctx, rc}, h)
+		m, err := archive.Extract(in, dir)
+		if err == nil { // what the tar reader left (its padding) counts in the checksum
+			_, err = io.Copy(io.Discard, in)
+		}
 		rc.Close()
 		d.Close()
 		if err != nil {
 			return nil, &ExtractError{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Err: err}
 		}
-		return &Restored{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Date: pick.Date, Manifest: m}, nil
+		return &Restored{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Date: pick.Date, SHA256: hex.EncodeToString(h.Sum(nil)), Manifest: m}, nil
 	}
 	if tried == 0 {
 		return nil, fault.WithHint(fmt.Errorf("job %q has no destination named %q", j.Name, from), "see the destination names with `gardien list "+j.Name+"`")

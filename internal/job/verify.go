@@ -84,7 +84,7 @@ func (r *runner) verifyArchive(ctx context.Context, name string) {
 	defer os.RemoveAll(dir)
 
 	t0 := time.Now()
-	rs, err := Restore(ctx, r.job, name, r.job.Verify.From, dir, Options{Log: r.log, Now: r.opt.Now})
+	rs, err := Restore(ctx, r.job, name, r.job.Verify.From, dir, Options{Log: r.opt.Log.With("run", r.res.Run), Now: r.opt.Now})
 	var xe *ExtractError
 	if err != nil && !errors.As(err, &xe) {
 		r.fail(StepFound, "", err)
@@ -115,6 +115,18 @@ func (r *runner) verifyArchive(ctx context.Context, name string) {
 	detail := count(len(rs.Manifest.Files), "file") + ", SHA-256 as in the MANIFEST"
 	if n := len(rs.Manifest.Links); n > 0 {
 		detail += "; " + count(n, "link") + ", target as in the MANIFEST"
+	}
+	r.res.ArchiveSHA256 = rs.SHA256
+	// The last run's record knows the SHA-256 of the archive it sent: the copy on
+	// the destination must still be that file.
+	if last, err := state.LoadLast(r.cfg.State.Dir, r.job.Name); err == nil && last != nil && last.Archive == rs.Archive && last.ArchiveSHA256 != "" {
+		if last.ArchiveSHA256 != rs.SHA256 {
+			r.rec(report.Step{Name: StepChecksums, Status: report.Failed, Detail: detail,
+				Cause: fmt.Sprintf("%s on %s has sha256 %s, but run %s sent %s", rs.Archive, rs.Dest, rs.SHA256, last.Run, last.ArchiveSHA256),
+				Hint:  "the archive on " + rs.Dest + " is not the one sent, though it is consistent: was it replaced? Check who writes there"})
+			return
+		}
+		detail += "; the archive's SHA-256 is the one run " + last.Run + " sent"
 	}
 	r.rec(report.Step{Name: StepChecksums, Status: report.OK, Detail: detail})
 

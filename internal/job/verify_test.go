@@ -34,16 +34,27 @@ func TestVerifyFolderArchive(t *testing.T) {
   type = "directory"
   path = "`+media+`"
 `)
-	if res := f.run(); res.Outcome() != report.Success {
-		t.Fatalf("run: %v", stepNames(res))
+	res0 := f.run()
+	if res0.Outcome() != report.Success {
+		t.Fatalf("run: %v", stepNames(res0))
 	}
 	res := f.verify("")
 	want := []string{"ok archive found", "ok archive extracted", "ok checksums verified"}
 	if got := stepNames(res); strings.Join(got, ",") != strings.Join(want, ",") || res.Outcome() != report.Success {
 		t.Errorf("steps = %q, outcome %v", got, res.Outcome())
 	}
-	if s := findStep(t, res, StepChecksums); s.Detail != "4 files, SHA-256 as in the MANIFEST; 1 link, target as in the MANIFEST" {
+	if s := findStep(t, res, StepChecksums); s.Detail != "4 files, SHA-256 as in the MANIFEST; 1 link, target as in the MANIFEST; the archive's SHA-256 is the one run "+res0.Run+" sent" {
 		t.Errorf("checksums: %q", s.Detail)
+	}
+	if res.ArchiveSHA256 != res0.ArchiveSHA256 {
+		t.Errorf("verify read sha256 %s, the run sent %s", res.ArchiveSHA256, res0.ArchiveSHA256)
+	}
+
+	// A consistent archive that is not the one sent is caught too.
+	f.put("20261122.tgz", string(tgz(t, map[string]string{"dump.sql": "x"}, map[string]string{"dump.sql": "x"})))
+	res = f.verify("")
+	if fs := res.FailedStep(); fs == nil || fs.Name != StepChecksums || !strings.Contains(fs.Cause, "but run "+res0.Run+" sent "+res0.ArchiveSHA256) {
+		t.Errorf("replaced archive: %+v", fs)
 	}
 	if res.Job != "biomaid (verify)" || res.Archive != "20261122.tgz" {
 		t.Errorf("result %s %s", res.Job, res.Archive)

@@ -174,7 +174,7 @@ func (s *Postgres) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 	if len(failed) > 0 {
 		cleanup()
 		rec(report.Step{Name: StepDBDumped, Status: report.Failed,
-			Detail: fmt.Sprintf("%d of %d dumped; failed: %s", len(matched)-len(failed), len(matched), strings.Join(failedNames, ", ")),
+			Detail: fmt.Sprintf("%d of %d dumped", len(matched)-len(failed), len(matched)),
 			Cause:  strings.Join(failed, "; "), Hint: fault.Hint(firstErr)})
 		return nil, fmt.Errorf("%d of %d databases not dumped: %s", len(failed), len(matched), strings.Join(failedNames, ", "))
 	}
