@@ -6,11 +6,13 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gardien/gardien/internal/pg"
@@ -261,4 +263,80 @@ name = "specibike"
 		}
 		noPassword(t, r.stdout, r.stderr)
 	})
+}
+
+// Over the local socket, as the operating system user postgres (peer
+// authentication, no password anywhere): the setup of a Debian server where gardien
+// runs as postgres. Run as another user, the same configuration fails with a hint.
+func TestIntegrationPostgresSocket(t *testing.T) {
+	env := testutil.ITVars(t, "GARDIEN_IT_PG_SOCKET", "GARDIEN_IT_PG_PORT")
+	if os.Geteuid() != 0 {
+		t.Skip("running gardien as the postgres user needs root")
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("no postgres user: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	bin := binary(t)
+	work, err := os.MkdirTemp("", "gardien-it-socket-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	os.Chown(work, uid, gid)
+	pgBin := filepath.Join(work, "gardien")
+	b, _ := os.ReadFile(bin)
+	os.WriteFile(pgBin, b, 0o755)
+	cfg := filepath.Join(work, "gardien.toml")
+	os.WriteFile(cfg, []byte(`
+[log]
+file = "`+filepath.Join(work, "gardien.log")+`"
+[state]
+dir = "`+filepath.Join(work, "state")+`"
+[[job]]
+name = "local"
+  [job.source]
+  type = "postgres"
+  host = "`+env["GARDIEN_IT_PG_SOCKET"]+`"
+  port = `+env["GARDIEN_IT_PG_PORT"]+`
+  username = "postgres"
+  databases = ["Specibike1", "autre"]
+  [job.archive]
+  staging_dir = "`+filepath.Join(work, "staging")+`"
+  [[job.destination]]
+  name = "local"
+  url = "file://`+filepath.Join(work, "nas")+`"
+`), 0o600)
+	os.Chown(cfg, uid, gid)
+
+	cmd := exec.Command(pgBin, "--config", cfg, "run")
+	cmd.Dir = work
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok      every database dumped  2 of 2") {
+		t.Fatalf("as postgres: %v\n%s", err, out)
+	}
+	ents, _ := os.ReadDir(filepath.Join(work, "nas"))
+	if len(ents) != 1 {
+		t.Fatalf("destination holds %v", ents)
+	}
+	list, err := exec.Command("tar", "tzf", filepath.Join(work, "nas", ents[0].Name())).CombinedOutput()
+	if err != nil || string(list) != "Specibike1.dump\nautre.dump\nMANIFEST\n" {
+		t.Errorf("archive holds %q (%v)", list, err)
+	}
+
+	// As root, the server refuses: peer authentication wants the postgres user.
+	r := runBinary(t, bin, "--config", cfg, "check")
+	if r.code != 1 || !strings.Contains(r.stdout, "Peer authentication failed") || !strings.Contains(r.stdout, "run gardien as that user") {
+		t.Errorf("as root: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Without username, it is the operating system user's name, which has no role.
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(text), `username = "postgres"`, "", 1)), 0o600)
+	r = runBinary(t, bin, "--config", cfg, "check")
+	if r.code != 1 || !strings.Contains(r.stdout, `role "root" does not exist`) || !strings.Contains(r.stdout, "set username") {
+		t.Errorf("as root without username: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }

@@ -152,6 +152,8 @@ func ConnectError(ci Conninfo, err error) error {
 			return fault.Permanent(fault.WithHint(err, "the server's pg_hba.conf has no line for this host, user and database: add one (e.g. \"host all "+orDefault(ci["user"], "USER")+" ADDRESS/32 scram-sha-256\") and reload PostgreSQL"))
 		case pe.Code == "28000" && (strings.Contains(pe.Message, "Peer") || strings.Contains(pe.Message, "Ident")):
 			return fault.Permanent(fault.WithHint(err, "peer authentication takes the operating system user: run gardien as that user, or connect over TCP (host = \"127.0.0.1\") with a password_file"))
+		case pe.Code == "28000" && strings.Contains(pe.Message, "role") && strings.Contains(pe.Message, "does not exist"):
+			return fault.Permanent(fault.WithHint(err, "no such role on the server: set username in [job.source] (without it, the name of the operating system user gardien runs as is used)"))
 		case pe.Code == "3D000":
 			return fault.Permanent(fault.WithHint(err, "that database does not exist: name an existing one in dsn (\"postgres\" exists on every server)"))
 		case pe.Code == "53300" || pe.Code == "57P03":

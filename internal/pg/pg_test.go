@@ -161,6 +161,7 @@ func TestClassify(t *testing.T) {
 		{`pg_dump: error: connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "Specibike9" does not exist`, "vanished", false},
 		{"pg_dump: error: query failed: ERROR:  out of shared memory\nHINT:  You might need to increase max_locks_per_transaction.", "max_locks_per_transaction", false},
 		{"pg_dump: error: Dumping the contents of table \"x\" failed: PQgetResult() failed.\npg_dump: detail: Error message from server: server closed the connection unexpectedly", "broke off", true},
+		{`pg_dump: error: connection to server on socket "/run/postgresql/.s.PGSQL.5432" failed: FATAL:  role "root" does not exist`, "set username", false},
 		{"pg_dump: error: something new", "by hand", false},
 	}
 	for _, sc := range scenarios {

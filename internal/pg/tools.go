@@ -89,6 +89,8 @@ func Classify(tool, stderr, user string) (hint string, retry bool) {
 		return "no PostgreSQL socket there: the server does not run on this machine, or uses another port or socket directory (set host and port)", true
 	case strings.Contains(stderr, "permission denied"):
 		return fmt.Sprintf("%s may not read everything in this database: GRANT pg_read_all_data TO %s (PostgreSQL 14 and later), grant it SELECT on the tables named, or dump as the database's owner", role, role), false
+	case strings.Contains(stderr, "FATAL:  role") && strings.Contains(stderr, "does not exist"):
+		return "no such role on the server: set username in [job.source] (without it, the name of the operating system user gardien runs as is used)", false
 	case strings.Contains(stderr, "does not exist") && strings.Contains(stderr, "database"):
 		return "the database vanished between the listing and its dump (dropped or renamed?): run again", false
 	case strings.Contains(stderr, "out of shared memory"), strings.Contains(stderr, "max_locks_per_transaction"):
