@@ -61,6 +61,9 @@ type runner struct {
 	// sources are the job's sources, with the folder of the archive that holds
 	// each one's files ("" for the one source of a job, unless a directory).
 	sources []sourceRun
+	// itemSrc is the source of each item, for the log lines of the steps that
+	// archiving an item records (a corrupt zip entry names the source's url).
+	itemSrc []source.Source
 }
 
 // sourceRun is one source of the run.
@@ -111,7 +114,7 @@ func (r *runner) rec(s report.Step) {
 		attrs = append(attrs, "dest", s.Target)
 	} else if r.src != nil && (s.Name == report.StepReachable || s.Name == report.StepDownloaded || s.Name == report.StepExpected) {
 		attrs = append(attrs, "url", r.src.String())
-	} else if r.src != nil {
+	} else if r.src != nil && s.Name != report.StepArchive {
 		attrs = append(attrs, "source", r.src.String())
 	}
 	if s.Detail != "" {
@@ -197,6 +200,9 @@ func (r *runner) run(ctx context.Context) {
 			}
 		}
 		items = append(items, its...)
+		for range its {
+			r.itemSrc = append(r.itemSrc, src)
+		}
 	}
 
 	staged, ok := r.buildArchive(ctx, items)
@@ -304,10 +310,15 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		r.fail(report.StepArchive, "", err)
 		return nil, false
 	}
-	for _, it := range items {
+	defer func() { r.src = nil }()
+	for i, it := range items {
 		if err := ctx.Err(); err != nil {
 			r.fail(report.StepArchive, "", err)
 			return nil, false
+		}
+		r.src = nil
+		if i < len(r.itemSrc) {
+			r.src = r.itemSrc[i]
 		}
 		if !it.IsFile() { // a folder or a link: its header is all there is
 			if _, err := aw.AddEntry(archive.Entry{Name: it.Name, Mode: it.Mode, ModTime: it.ModTime, Link: it.Link}, nil); err != nil {
@@ -354,6 +365,7 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		}
 		st.files = append(st.files, state.File{Name: sum.Name, Size: sum.Size, SHA256: sum.SHA256, CRC32: it.CRC32, Stamp: it.Stamp})
 	}
+	r.src = nil
 	for _, sr := range r.sources {
 		if sr.finish == nil {
 			continue

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -259,5 +260,36 @@ func TestRestoreDirectory(t *testing.T) {
 	}
 	if l, err := os.Readlink(filepath.Join(to, "media/logo.png")); err != nil || l != "avatars/léa.png" {
 		t.Errorf("link: %q %v", l, err)
+	}
+}
+
+// A failure line names the source it is about: url= for the zip (even when the
+// failure shows while archiving, as a corrupt entry does), source= for the others.
+func TestFailureLinesNameTheSource(t *testing.T) {
+	logged := func(f *fixture) string {
+		var b strings.Builder
+		f.run(func(o *Options) { o.Log = slog.New(slog.NewTextHandler(&b, nil)) })
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.Contains(l, `msg="step failed"`) {
+				return l
+			}
+		}
+		t.Fatalf("no failure line in\n%s", b.String())
+		return ""
+	}
+	z := testutil.Zip(t, map[string][]byte{"dump.sql": dump("2", 1000)})
+	z[bytes.Index(z, []byte("PK\x01\x02"))/2] ^= 0xff // corrupt the entry's data
+	zf := newFixture(t, z)
+	if l := logged(zf); !strings.Contains(l, `step="expected file present"`) || !strings.Contains(l, "url=\"https-zip "+zf.src.URL) {
+		t.Errorf("corrupt entry: %s", l)
+	}
+	cf := sourcesFixture(t, `
+  [job.source]
+  type = "command"
+  command = ["false"]
+  filename = "x.sql"
+`)
+	if l := logged(cf); !strings.Contains(l, `step="command run" source="command false"`) || !strings.Contains(l, "cause=") || !strings.Contains(l, "hint=") {
+		t.Errorf("command: %s", l)
 	}
 }
