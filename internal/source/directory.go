@@ -194,7 +194,6 @@ func (d *Directory) Fetch(ctx context.Context, stage string, rec Recorder) (*Fet
 		switch {
 		case info.IsDir():
 			dirs++
-			it.Mode = fs.ModeDir | info.Mode().Perm()
 			it.Stamp = stamp(info)
 		case info.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
