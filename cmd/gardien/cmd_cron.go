@@ -97,7 +97,7 @@ func (g *globalOptions) cron(o cronOptions, now time.Time) error {
 	if _, err := user.Lookup(o.user); err != nil && !g.quiet {
 		fmt.Fprintf(g.stderr, "gardien: warning: there is no user %q on this machine: the jobs cannot run until it exists\n", o.user)
 	}
-	jobs := scheduledJobs(cfg)
+	jobs := append(scheduledJobs(cfg), scheduledVerifies(cfg)...)
 	if !o.install {
 		if _, err := io.WriteString(g.stdout, text); err != nil {
 			return err
@@ -163,27 +163,45 @@ func cronText(cfg *config.Config, o cronOptions, bin string) (string, error) {
 	b.WriteString("MAILTO=\"\"\n")
 	b.WriteString("PATH=" + cronPath + "\n")
 	b.WriteString("SHELL=/bin/sh\n")
-	for _, sj := range scheduledJobs(cfg) {
+	for _, sj := range append(scheduledJobs(cfg), scheduledVerifies(cfg)...) {
 		b.WriteString("\n")
 		if sj.expr == nil {
 			fmt.Fprintf(&b, "# %s: not scheduled (no schedule in its [[job]])\n", sj.job.Name)
 			continue
 		}
-		fmt.Fprintf(&b, "# %s\n", sj.job.Name)
+		fmt.Fprintf(&b, "# %s\n", sj.label())
 		if o.disabled {
 			b.WriteString("# ")
 		}
 		q := func(s string) string { return cronEscape(shellQuote(s)) }
-		fmt.Fprintf(&b, "%s %s test -x %s && %s --config %s --quiet run %s >>%s 2>&1\n",
-			sj.expr.CronSpec(), o.user, q(bin), q(bin), q(cfgPath), q(sj.job.Name), q(cfg.Log.File))
+		fmt.Fprintf(&b, "%s %s test -x %s && %s --config %s --quiet %s %s >>%s 2>&1\n",
+			sj.expr.CronSpec(), o.user, q(bin), q(bin), q(cfgPath), sj.command(), q(sj.job.Name), q(cfg.Log.File))
 	}
 	return b.String(), nil
 }
 
-// scheduledJob is a job with its schedule; expr is nil when it has none.
+// scheduledJob is a job with its schedule; expr is nil when it has none. verify is
+// set for the schedule of its [job.verify], which runs gardien verify.
 type scheduledJob struct {
-	job  *config.Job
-	expr *schedule.Expr
+	job    *config.Job
+	expr   *schedule.Expr
+	verify bool
+}
+
+// command is the gardien command the entry runs.
+func (sj scheduledJob) command() string {
+	if sj.verify {
+		return "verify"
+	}
+	return "run"
+}
+
+// label names the entry: the job, or "JOB (verify)".
+func (sj scheduledJob) label() string {
+	if sj.verify {
+		return sj.job.Name + " (verify)"
+	}
+	return sj.job.Name
 }
 
 func scheduledJobs(cfg *config.Config) []scheduledJob {
@@ -193,6 +211,20 @@ func scheduledJobs(cfg *config.Config) []scheduledJob {
 		out[i].job = j
 		if j.Schedule != "" {
 			out[i].expr, _ = schedule.Parse(j.Schedule) // Load validated it
+		}
+	}
+	return out
+}
+
+// scheduledVerifies are the jobs whose [job.verify] has a schedule: cron runs
+// gardien verify for them. (systemd and the daemon run jobs only, for now.)
+func scheduledVerifies(cfg *config.Config) []scheduledJob {
+	var out []scheduledJob
+	for i := range cfg.Jobs {
+		if j := &cfg.Jobs[i]; j.Verify.Schedule != "" {
+			sj := scheduledJob{job: j, verify: true}
+			sj.expr, _ = schedule.Parse(j.Verify.Schedule) // Load validated it
+			out = append(out, sj)
 		}
 	}
 	return out
@@ -210,7 +242,7 @@ func writeSchedules(w io.Writer, jobs []scheduledJob, now time.Time) {
 		for _, t := range sj.expr.NextN(now, 3) {
 			next = append(next, t.Format("Mon 2006-01-02 15:04"))
 		}
-		fmt.Fprintf(tw, "%s\t%s\tnext: %s\n", sj.job.Name, strings.TrimSpace(sj.expr.String()), strings.Join(next, ", "))
+		fmt.Fprintf(tw, "%s\t%s\tnext: %s\n", sj.label(), strings.TrimSpace(sj.expr.String()), strings.Join(next, ", "))
 	}
 	tw.Flush()
 }

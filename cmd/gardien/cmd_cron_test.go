@@ -227,3 +227,26 @@ func TestCronEntryQuoting(t *testing.T) {
 		t.Errorf("gardien got the arguments:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// [job.verify] schedule adds a line that runs gardien verify.
+func TestCronVerify(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeJobsConfig(t, dir, "/var/log/gardien/gardien.log", [2]string{"db", "0 2 * * *"})
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(text, "  [job.verify]\n  schedule = \"0 5 * * 0\"\n"...), 0o600)
+	code, out, errOut := gardien(t, "--config", cfg, "cron", "--binary", "/usr/bin/gardien")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"0 2 * * * root test -x /usr/bin/gardien && /usr/bin/gardien --config " + cfg + " --quiet run db >>/var/log/gardien/gardien.log 2>&1\n",
+		"# db (verify)\n0 5 * * 0 root test -x /usr/bin/gardien && /usr/bin/gardien --config " + cfg + " --quiet verify db >>/var/log/gardien/gardien.log 2>&1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cron file lacks\n%s\nin\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^db \(verify\)\s+0 5 \* \* 0\s+next: Sun `).MatchString(errOut) {
+		t.Errorf("next runs:\n%s", errOut)
+	}
+}

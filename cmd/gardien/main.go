@@ -81,6 +81,7 @@ Exit codes: 0 success, 1 a job failed, 2 invalid configuration or command line
 		newCheckCommand(g),
 		newListCommand(g),
 		newRestoreCommand(g),
+		newVerifyCommand(g),
 		newDemoCommand(g),
 		newInitCommand(g),
 		newVersionCommand(g),

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/logging"
+	"github.com/gardien/gardien/internal/pg"
 	"github.com/gardien/gardien/internal/progress"
 )
 
@@ -154,20 +156,37 @@ func unknownJob(cfg *config.Config, name string) error {
 	return fmt.Errorf("no job named %q in %s (jobs: %s)", name, cfg.Path, strings.Join(known, ", "))
 }
 
+// secretName is an environment variable name that holds a secret.
+var secretName = regexp.MustCompile(`(?i)pass|pwd|secret|token|key|auth|credential`)
+
 // secrets lists every secret value of the configuration, to be masked in the log.
 func secrets(cfg *config.Config) []string {
 	s := []string{cfg.Mail.Password}
 	// A ping URL's path is its secret (a healthchecks.io UUID, a push token).
 	s = append(s, cfg.Notify.Start, cfg.Notify.Success, cfg.Notify.Warning, cfg.Notify.Failure)
+	dsnPassword := func(dsn string) string {
+		if ci, err := pg.ParseDSN(dsn); err == nil {
+			return ci["password"]
+		}
+		return ""
+	}
 	for _, j := range cfg.Jobs {
-		s = append(s, j.Source.Password)
-		s = append(s, config.URLSecrets(j.Source.URL)...)
-		for _, v := range j.Source.Headers {
-			s = append(s, v)
-			if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer TOKEN"
-				s = append(s, tok)
+		for _, src := range j.AllSources() {
+			s = append(s, src.Password, dsnPassword(src.DSN))
+			s = append(s, config.URLSecrets(src.URL)...)
+			for _, v := range src.Headers {
+				s = append(s, v)
+				if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer TOKEN"
+					s = append(s, tok)
+				}
+			}
+			for k, v := range src.Env { // MYSQL_PWD and the like
+				if secretName.MatchString(k) {
+					s = append(s, v)
+				}
 			}
 		}
+		s = append(s, j.Verify.Password, dsnPassword(j.Verify.RestoreDSN))
 		for _, d := range j.Destinations {
 			s = append(s, d.Password, d.SecretKey)
 			s = append(s, config.URLSecrets(d.URL)...)

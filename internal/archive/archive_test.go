@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,7 +164,11 @@ func TestExtractRefuses(t *testing.T) {
 	}{
 		{"parent path", []tar.Header{{Name: "../../etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"root:x:0:0"}, "outside the target directory"},
 		{"absolute path", []tar.Header{{Name: "/etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"x"}, "outside the target directory"},
-		{"symlink", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}, []string{""}, "refused"},
+		{"hard link", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}}, []string{""}, "refused"},
+		{"device", []tar.Header{{Name: "sda", Typeflag: tar.TypeBlock, Devmajor: 8}}, []string{""}, "refused"},
+		{"write through a symlink", []tar.Header{{Name: "etc", Typeflag: tar.TypeSymlink, Linkname: ".."}, {Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"", "root:x:0:0"}, "through the symbolic link"},
+		{"directory through a symlink", []tar.Header{{Name: "etc", Typeflag: tar.TypeSymlink, Linkname: "/"}, {Name: "etc/x/", Typeflag: tar.TypeDir, Mode: 0o755}}, []string{"", ""}, "through the symbolic link"},
+		{"link over a directory", []tar.Header{{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}, {Name: "etc", Typeflag: tar.TypeSymlink, Linkname: "/"}}, []string{"", ""}, "where the archive has a directory"},
 		{"no manifest", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}}, []string{"x"}, "no MANIFEST"},
 		{"checksum mismatch", []tar.Header{{Name: "dump.sql", Typeflag: tar.TypeReg, Mode: 0o644}, {Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{"x", manifest}, "the manifest says"},
 		{"file missing", []tar.Header{{Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{manifest}, "missing from the archive"},
@@ -179,13 +184,19 @@ func TestExtractRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), sc.want) {
 				t.Fatalf("err = %v, want %q", err, sc.want)
 			}
-			if _, err := os.Stat(filepath.Join(parent, "etc")); err == nil {
-				t.Error("a file was written outside the target directory")
+			for _, p := range []string{"etc", "passwd", "x", ".passwd.part"} {
+				if _, err := os.Lstat(filepath.Join(parent, p)); err == nil {
+					t.Errorf("%s was written outside the target directory", p)
+				}
 			}
-			// A refused archive leaves nothing behind, not even under a temporary name.
-			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
-				t.Errorf("a refused archive left %d file(s) in the target directory, first %s", len(ents), ents[0].Name())
-			}
+			// A refused archive leaves no file behind, not even under a temporary name
+			// (the directories it made may stay, empty).
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					t.Errorf("a refused archive left %s", p)
+				}
+				return nil
+			})
 		})
 	}
 }
@@ -232,5 +243,117 @@ func TestManifestRoundTrip(t *testing.T) {
 	}
 	if got.Files[0] != m.Files[0] || got.Job != "db" || !got.Created.Equal(created) {
 		t.Errorf("got %+v", got)
+	}
+}
+
+// A folder keeps its tree: modes, times, empty directories, symbolic links (stored as
+// links, listed in the MANIFEST with their targets) and unicode names.
+func TestEntriesRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "gzip", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2019, 3, 4, 5, 6, 7, 0, time.UTC)
+	add := func(e Entry, body string) {
+		t.Helper()
+		var r io.Reader
+		if e.Mode.IsRegular() {
+			r, e.Size = strings.NewReader(body), int64(len(body))
+		}
+		if _, err := w.AddEntry(e, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(Entry{Name: "media", Mode: fs.ModeDir | 0o750, ModTime: old}, "")
+	add(Entry{Name: "media/photos été", Mode: fs.ModeDir | 0o555, ModTime: old}, "")
+	add(Entry{Name: "media/photos été/plage.jpg", Mode: 0o644, ModTime: old}, "jpeg")
+	add(Entry{Name: "media/run.sh", Mode: 0o755 | fs.ModeSetuid, ModTime: old}, "#!/bin/sh\n")
+	add(Entry{Name: "media/latest.jpg", Mode: fs.ModeSymlink | 0o777, ModTime: old, Link: "photos été/plage.jpg"}, "")
+	add(Entry{Name: "media/shared", Mode: fs.ModeSymlink | 0o777, ModTime: old, Link: "/srv/shared"}, "")
+	add(Entry{Name: "media/empty", Mode: fs.ModeDir | 0o700, ModTime: old}, "")
+	if err := w.Close(&Manifest{Job: "app", Created: created}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddEntry(Entry{Name: "fifo", Mode: fs.ModeNamedPipe}, nil); err == nil {
+		t.Error("a named pipe was accepted")
+	}
+
+	dir := t.TempDir()
+	m, err := Extract(bytes.NewReader(buf.Bytes()), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != 2 || len(m.Links) != 2 || m.Links[1] != (Link{Name: "media/shared", Target: "/srv/shared"}) {
+		t.Errorf("manifest files %v, links %v", m.Files, m.Links)
+	}
+	checks := []struct {
+		name string
+		mode fs.FileMode
+	}{
+		{"media", fs.ModeDir | 0o750},
+		{"media/photos été", fs.ModeDir | 0o555},
+		{"media/photos été/plage.jpg", 0o644},
+		{"media/run.sh", 0o755}, // setuid dropped
+		{"media/empty", fs.ModeDir | 0o700},
+	}
+	for _, c := range checks {
+		st, err := os.Lstat(filepath.Join(dir, c.name))
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if st.Mode() != c.mode {
+			t.Errorf("%s: mode %v, want %v", c.name, st.Mode(), c.mode)
+		}
+		if !st.ModTime().Equal(old) {
+			t.Errorf("%s: time %v, want %v", c.name, st.ModTime(), old)
+		}
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "media/latest.jpg")); err != nil || target != "photos été/plage.jpg" {
+		t.Errorf("link = %q, %v", target, err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "media/latest.jpg")); err != nil || string(got) != "jpeg" {
+		t.Errorf("reading through the restored link: %q, %v", got, err)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "media/shared")); err != nil || target != "/srv/shared" {
+		t.Errorf("link = %q, %v", target, err)
+	}
+
+	// GNU tar reads the same tree.
+	if _, err := exec.LookPath("tar"); err == nil {
+		tgz := filepath.Join(t.TempDir(), "a.tgz")
+		os.WriteFile(tgz, buf.Bytes(), 0o600)
+		out, err := exec.Command("tar", "tzvf", tgz).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tar tzvf: %v: %s", err, out)
+		}
+		for _, want := range []string{"media/latest.jpg -> photos été/plage.jpg", "drwxr-x---", "-rwsr-xr-x", "2019-03-04"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("tar tzvf lacks %q:\n%s", want, out)
+			}
+		}
+	}
+}
+
+// A manifest altered to another link target is caught.
+func TestExtractLinkMismatch(t *testing.T) {
+	manifest := "format: 1\nfiles:\nlinks:\n\"a\"  l\n"
+	_, err := Extract(bytes.NewReader(rawTgz(t, []tar.Header{{Name: "l", Typeflag: tar.TypeSymlink, Linkname: "b"}, {Name: "MANIFEST", Typeflag: tar.TypeReg}}, []string{"", manifest})), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), `link l points to "b", the MANIFEST says "a"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestManifestLinks(t *testing.T) {
+	m := &Manifest{Created: created, Links: []Link{{Name: "a  b", Target: "x  \"y\"\n"}}}
+	var buf bytes.Buffer
+	m.WriteTo(&buf)
+	got, err := ParseManifest(&buf)
+	if err != nil || len(got.Links) != 1 || got.Links[0] != m.Links[0] {
+		t.Errorf("got %+v, %v from\n%s", got, err, buf.String())
+	}
+	if _, err := ParseManifest(strings.NewReader("format: 1\nfiles:\nlinks:\nnot quoted\n")); err == nil {
+		t.Error("a bad links line was accepted")
 	}
 }

@@ -35,6 +35,12 @@ type FileSum struct {
 //	created: 2026-11-22T02:00:04+01:00
 //	files:
 //	9c1e…d07a  4200000000  dump.sql
+//
+// An archive of a folder that holds symbolic links lists them after the files, each
+// with its target quoted as a Go string:
+//
+//	links:
+//	"../shared/logo.png"  media/logo.png
 type Manifest struct {
 	Gardien string
 	Job     string
@@ -43,6 +49,13 @@ type Manifest struct {
 	Source  string
 	Created time.Time
 	Files   []FileSum
+	Links   []Link
+}
+
+// Link is a symbolic link of an archive and its target.
+type Link struct {
+	Name   string
+	Target string
 }
 
 // WriteTo writes the manifest in its text form.
@@ -58,6 +71,12 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	for _, f := range m.Files {
 		fmt.Fprintf(&b, "%s  %d  %s\n", f.SHA256, f.Size, oneLine(f.Name))
 	}
+	if len(m.Links) > 0 {
+		b.WriteString("links:\n")
+		for _, l := range m.Links {
+			fmt.Fprintf(&b, "%s  %s\n", strconv.Quote(l.Target), oneLine(l.Name))
+		}
+	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
@@ -68,12 +87,26 @@ func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ")
 func ParseManifest(r io.Reader) (*Manifest, error) {
 	m := &Manifest{}
 	sc := bufio.NewScanner(r)
-	inFiles := false
+	inFiles, inLinks := false, false
 	line := 0
 	for sc.Scan() {
 		line++
 		t := sc.Text()
 		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if inFiles && t == "links:" {
+			inFiles, inLinks = false, true
+			continue
+		}
+		if inLinks {
+			target, err := strconv.QuotedPrefix(t)
+			name, ok := strings.CutPrefix(t[len(target):], "  ")
+			if err != nil || !ok || name == "" {
+				return nil, fmt.Errorf("manifest line %d: expected a quoted link target, two spaces and the link's name", line)
+			}
+			target, _ = strconv.Unquote(target)
+			m.Links = append(m.Links, Link{Name: name, Target: target})
 			continue
 		}
 		if inFiles {
@@ -117,7 +150,7 @@ func ParseManifest(r io.Reader) (*Manifest, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
-	if !inFiles {
+	if !inFiles && !inLinks {
 		return nil, fmt.Errorf("manifest has no files section")
 	}
 	return m, nil

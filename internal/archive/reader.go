@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -49,12 +52,23 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("%s: sha256 %s, the manifest says %s", e.Name, e.Got, e.Want)
 }
 
+// MismatchError is an archive whose content differs from its MANIFEST: a file
+// missing, or a link pointing elsewhere (a *ChecksumError is the other case).
+type MismatchError struct{ Msg string }
+
+func (e *MismatchError) Error() string { return e.Msg }
+
 // Extract unpacks the archive read from r into dir and checks every file against the
-// MANIFEST. It refuses entries that would land outside dir (absolute paths, "..",
-// links) and anything but regular files and directories. Files are written under
-// temporary names and renamed only once every one of them matched the MANIFEST
-// (which comes last in the archive): a damaged archive leaves no file under a final
-// name, and nothing that was in dir is replaced by it. It returns the manifest.
+// MANIFEST. It refuses entries that would land outside dir (absolute paths, "..")
+// and anything but regular files, directories and symbolic links; a link is
+// restored as a link, and nothing is ever written through one (dir is opened as an
+// os.Root). Files are given the permission bits and modification time of their tar
+// header (setuid and setgid are dropped; owners are not restored).
+//
+// Files wait under temporary names, and links are not made, until every entry
+// matched the MANIFEST (which comes last in the archive): a damaged or altered
+// archive leaves no file under a final name, and nothing that was in dir is replaced
+// by it. It returns the manifest.
 func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 	tr0, err := Decompress(r)
 	if err != nil {
@@ -71,7 +85,9 @@ func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 	defer root.Close()
 	tr := tar.NewReader(tr0)
 	got := map[string]FileSum{}
-	var staged []string // final names, each written at tempName(name) so far
+	links := map[string]string{} // made once the MANIFEST checked out
+	var linkNames []string       // in archive order
+	var staged []string          // files written at tempName(name) so far
 	defer func() {
 		if err != nil {
 			for _, n := range staged {
@@ -79,6 +95,7 @@ func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 			}
 		}
 	}()
+	var dirs []*tar.Header
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -91,15 +108,34 @@ func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if l, ok := throughLink(links, filepath.ToSlash(name)); ok {
+			return nil, fmt.Errorf("archive entry %q goes through the symbolic link %q: refused, it could escape the target directory", hdr.Name, l)
+		}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			if err := root.MkdirAll(name, 0o700); err != nil {
 				return nil, err
 			}
+			h := *hdr
+			h.Name = name
+			dirs = append(dirs, &h)
+			continue
+		case tar.TypeSymlink:
+			if hdr.Linkname == "" {
+				return nil, fmt.Errorf("archive entry %q: a symbolic link without target", hdr.Name)
+			}
+			if _, dup := links[filepath.ToSlash(name)]; dup {
+				return nil, fmt.Errorf("archive entry %q appears twice: refused", hdr.Name)
+			}
+			if st, err := root.Lstat(name); err == nil && st.IsDir() {
+				return nil, fmt.Errorf("archive entry %q: a symbolic link where the archive has a directory: refused, it could escape the target directory", hdr.Name)
+			}
+			links[filepath.ToSlash(name)] = hdr.Linkname
+			linkNames = append(linkNames, name)
 			continue
 		case tar.TypeReg:
 		default:
-			return nil, fmt.Errorf("archive entry %q: type %q refused (only files and directories are restored)", hdr.Name, hdr.Typeflag)
+			return nil, fmt.Errorf("archive entry %q: type %q refused (only files, directories and symbolic links are restored)", hdr.Name, hdr.Typeflag)
 		}
 		if name == ManifestName {
 			if man, err = ParseManifest(io.LimitReader(tr, 1<<20)); err != nil {
@@ -107,7 +143,7 @@ func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 			}
 			continue
 		}
-		if _, dup := got[name]; dup {
+		if _, dup := got[filepath.ToSlash(name)]; dup {
 			return nil, fmt.Errorf("archive entry %q appears twice: refused", hdr.Name)
 		}
 		fs, err := extractFile(root, name, tr)
@@ -115,39 +151,122 @@ func Extract(r io.Reader, dir string) (man *Manifest, err error) {
 			return nil, err
 		}
 		staged = append(staged, name)
-		got[name] = fs
+		if err := setMeta(root, tempName(name), hdr); err != nil {
+			return nil, err
+		}
+		got[filepath.ToSlash(name)] = fs
 	}
 	if man == nil {
 		return nil, errors.New("the archive has no MANIFEST: it was not made by gardien, or it is truncated")
 	}
-	listed := make(map[string]bool, len(man.Files))
 	for _, f := range man.Files {
-		listed[filepath.Clean(filepath.FromSlash(f.Name))] = true
-		g, ok := got[filepath.Clean(filepath.FromSlash(f.Name))]
+		g, ok := got[path.Clean(f.Name)]
 		if !ok {
-			return man, fmt.Errorf("%s is listed in the MANIFEST but missing from the archive", f.Name)
+			return man, &MismatchError{fmt.Sprintf("%s is listed in the MANIFEST but missing from the archive", f.Name)}
 		}
 		if g.SHA256 != f.SHA256 || g.Size != f.Size {
 			return man, &ChecksumError{Name: f.Name, Want: f.SHA256, Got: g.SHA256}
 		}
 	}
-	for _, n := range staged {
-		if !listed[n] {
-			return man, fmt.Errorf("%s is in the archive but not in its MANIFEST: the archive was altered", n)
+	for _, l := range man.Links {
+		target, ok := links[path.Clean(l.Name)]
+		if !ok {
+			return man, &MismatchError{fmt.Sprintf("link %s is listed in the MANIFEST but missing from the archive", l.Name)}
+		}
+		if target != l.Target {
+			return man, &MismatchError{fmt.Sprintf("link %s points to %q, the MANIFEST says %q", l.Name, target, l.Target)}
 		}
 	}
-	for i, n := range staged {
+	// Nothing may be in the archive that its MANIFEST does not vouch for.
+	listed := make(map[string]bool, len(man.Files)+len(man.Links))
+	for _, f := range man.Files {
+		listed[path.Clean(f.Name)] = true
+	}
+	for _, l := range man.Links {
+		listed[path.Clean(l.Name)] = true
+	}
+	for _, n := range append(append([]string(nil), staged...), linkNames...) {
+		if !listed[filepath.ToSlash(n)] {
+			return man, &MismatchError{fmt.Sprintf("%s is in the archive but not in its MANIFEST: the archive was altered", filepath.ToSlash(n))}
+		}
+	}
+	for len(staged) > 0 {
+		n := staged[0]
 		if err := root.Rename(tempName(n), n); err != nil {
-			staged = staged[i:]
 			return man, fmt.Errorf("extract %s: %w", n, err)
+		}
+		staged = staged[1:]
+	}
+	for _, n := range linkNames {
+		if err := extractLink(root, n, links[filepath.ToSlash(n)]); err != nil {
+			return man, err
+		}
+	}
+	// Directories get their mode and time last, deepest first: writing their
+	// files changed their time, and a read-only mode would have refused the files.
+	sort.SliceStable(dirs, func(a, b int) bool { return len(dirs[a].Name) > len(dirs[b].Name) })
+	for _, h := range dirs {
+		if err := setMeta(root, h.Name, h); err != nil {
+			return man, err
 		}
 	}
 	return man, nil
 }
 
+// throughLink returns the link of links that p would be written through.
+func throughLink(links map[string]string, p string) (string, bool) {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if _, ok := links[d]; ok {
+			return d, true
+		}
+	}
+	return "", false
+}
+
 // tempName is where an extracted file waits for the MANIFEST check.
 func tempName(name string) string {
 	return filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".part")
+}
+
+// extractLink creates the symbolic link name → target, replacing a file or a link of
+// that name. The target is stored as is: os.Root never follows it out of the
+// directory when later entries are written.
+func extractLink(root *os.Root, name, target string) error {
+	if target == "" {
+		return fmt.Errorf("archive entry %q: a symbolic link without target", name)
+	}
+	if d := filepath.Dir(name); d != "." {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	if st, err := root.Lstat(name); err == nil && !st.IsDir() {
+		if err := root.Remove(name); err != nil {
+			return err
+		}
+	}
+	if err := root.Symlink(target, name); err != nil {
+		return fmt.Errorf("extract link %s: %w", name, err)
+	}
+	return nil
+}
+
+// setMeta gives name the permission bits (without setuid and setgid) and the
+// modification time of hdr.
+func setMeta(root *os.Root, name string, hdr *tar.Header) error {
+	mode := fs.FileMode(hdr.Mode).Perm()
+	if hdr.Mode&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	if err := root.Chmod(name, mode); err != nil {
+		return fmt.Errorf("restore the mode of %s: %w", name, err)
+	}
+	if !hdr.ModTime.IsZero() {
+		if err := root.Chtimes(name, hdr.ModTime, hdr.ModTime); err != nil {
+			return fmt.Errorf("restore the time of %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func extractFile(root *os.Root, name string, r io.Reader) (FileSum, error) {

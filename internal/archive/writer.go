@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -23,6 +25,7 @@ type Writer struct {
 	comp  io.WriteCloser
 	tw    *tar.Writer
 	files []FileSum
+	links []Link
 }
 
 // NewWriter returns a writer of a compressed tar to w. compression is "gzip" or
@@ -76,21 +79,59 @@ func (s sourceReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Add archives size bytes read from r as name, and returns their checksum. The whole of
-// r is read, up to its EOF, so that a reader that verifies its data at the end (a zip
-// entry's CRC-32) does so. A read error is a *SourceError.
+// Add archives size bytes read from r as name (mode 0600), and returns their
+// checksum. The whole of r is read, up to its EOF, so that a reader that verifies its
+// data at the end (a zip entry's CRC-32) does so. A read error is a *SourceError.
 func (w *Writer) Add(name string, size int64, mod time.Time, r io.Reader) (FileSum, error) {
+	return w.AddEntry(Entry{Name: name, Size: size, Mode: 0o600, ModTime: mod}, r)
+}
+
+// Entry is what the tar header of one archived file, directory or symbolic link
+// keeps: the type and permission bits of Mode, the modification time, and the target
+// of a link.
+type Entry struct {
+	Name    string
+	Size    int64       // regular files only
+	Mode    fs.FileMode // fs.ModeDir, fs.ModeSymlink or neither, with the permission bits
+	ModTime time.Time
+	Link    string // the target of a symbolic link, stored as is
+}
+
+// AddEntry archives e. A regular file's content is size bytes read from r, as for
+// Add; a directory or a symbolic link has none (r is nil). Links are listed in the
+// manifest with their target, so that a restore can check them too.
+func (w *Writer) AddEntry(e Entry, r io.Reader) (FileSum, error) {
 	hdr := &tar.Header{
 		Typeflag: tar.TypeReg,
-		Name:     name,
-		Size:     size,
-		Mode:     0o600,
-		ModTime:  mod,
+		Name:     e.Name,
+		Size:     e.Size,
+		Mode:     tarMode(e.Mode),
+		ModTime:  e.ModTime,
 		Format:   tar.FormatPAX,
 	}
-	if err := w.tw.WriteHeader(hdr); err != nil {
-		return FileSum{}, fmt.Errorf("tar header %s: %w", name, err)
+	switch {
+	case e.Mode&fs.ModeDir != 0:
+		hdr.Typeflag, hdr.Size = tar.TypeDir, 0
+		if !strings.HasSuffix(hdr.Name, "/") {
+			hdr.Name += "/"
+		}
+	case e.Mode&fs.ModeSymlink != 0:
+		hdr.Typeflag, hdr.Size, hdr.Linkname = tar.TypeSymlink, 0, e.Link
+	case !e.Mode.IsRegular():
+		return FileSum{}, fmt.Errorf("%s: cannot archive a %v", e.Name, e.Mode.Type())
 	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return FileSum{}, fmt.Errorf("tar header %s: %w", e.Name, err)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return FileSum{Name: e.Name}, nil
+	case tar.TypeSymlink:
+		w.links = append(w.links, Link{Name: e.Name, Target: e.Link})
+		return FileSum{Name: e.Name}, nil
+	}
+	size := e.Size
+	name := e.Name
 	h := sha256.New()
 	src := sourceReader{io.TeeReader(r, h)}
 	n, err := io.CopyN(w.tw, src, size)
@@ -118,6 +159,22 @@ func (w *Writer) Add(name string, size int64, mod time.Time, r io.Reader) (FileS
 	return fs, nil
 }
 
+// tarMode is the mode field of a tar header: the permission bits, with setuid,
+// setgid and sticky at their Unix places.
+func tarMode(m fs.FileMode) int64 {
+	v := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		v |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return v
+}
+
 // Files returns the checksums of the files added so far.
 func (w *Writer) Files() []FileSum { return w.files }
 
@@ -125,6 +182,7 @@ func (w *Writer) Files() []FileSum { return w.files }
 // tar and the compressor, in that order, checking each.
 func (w *Writer) Close(m *Manifest) error {
 	m.Files = w.files
+	m.Links = w.links
 	var buf bytes.Buffer // a few hundred bytes
 	if _, err := m.WriteTo(&buf); err != nil {
 		return err

@@ -108,17 +108,51 @@ var keyDocs = map[string]keyDoc{
 		"Empty: the job runs only by hand."},
 
 	// [job.source]
-	"job.source.type": {text: "Where the dump comes from. This version knows `https-zip`: a .zip fetched over HTTPS."},
+	"job.source.type": {text: "Where the dump comes from: `https-zip` (a .zip fetched over HTTPS), `postgres` " +
+		"(`pg_dump` of every matching database), `directory` (a folder, such as a Django `media/`) or `command` " +
+		"(the standard output of a command, such as `mysqldump`). A job with several sources writes " +
+		"`[[job.source]]` before each; its archive holds each one's files under its `name`."},
+	"job.source.name": {text: "The folder of the archive that holds this source's files, when the job has several " +
+		"sources or the source is a directory. Default: `db` for postgres, the folder's own name for a directory, " +
+		"the type otherwise."},
+	"job.source.dsn": {text: "postgres: the connection, as a URL (`postgresql://backup@db.example.org:5432/postgres`) " +
+		"or libpq `key=value` pairs; instead of `host`, `port` and `username`. A password in it is masked in the log."},
+	"job.source.host": {text: "postgres: the server's name or address, or the directory of its Unix socket " +
+		"(`/var/run/postgresql`, to log in as the system user gardien runs as)."},
+	"job.source.port": {text: "postgres: the server's port (5432 when left out)."},
+	"job.source.sslmode": {text: "postgres: `disable`, `verify-ca` or `verify-full` (with `ca_file`). Left out: no TLS " +
+		"over the local socket or loopback, `verify-full` otherwise. `require`, `prefer` and `allow` are refused: " +
+		"they accept any certificate."},
+	"job.source.databases": {text: "postgres: the databases to dump, a glob such as `\"Specibike*\"` or a list of " +
+		"names and globs; templates and databases that refuse connections are never dumped. The run checks that " +
+		"it made one dump per matching database."},
+	"job.source.pg_dump": {text: "postgres: the `pg_dump` program; it must be at least the server's version."},
+	"job.source.pg_dump_args": {text: "postgres: more arguments for `pg_dump`, such as `[\"--no-comments\"]` " +
+		"(gardien sets the format and the connection itself)."},
+	"job.source.path": {text: "directory: the folder to archive, whole, with its modes, times and symbolic links."},
+	"job.source.exclude": {text: "directory: globs of what to leave out. A pattern without `/` matches a name at any " +
+		"depth (`\"*.tmp\"`, `\"cache\"`); one with `/` matches from the top of the folder."},
+	"job.source.strict": {text: "directory: an unreadable file fails the run. Without it, the file is left out with " +
+		"a warning."},
+	"job.source.command": {text: "command: the command whose standard output is archived: a list of arguments " +
+		"(`[\"mysqldump\", \"--single-transaction\", \"shop\"]`), or a string run by `/bin/sh -c`. A non-zero " +
+		"exit status or an empty output fails the run, with its standard error in the cause."},
+	"job.source.filename": {text: "command: the name of the command's output in the archive."},
+	"job.source.env": {text: "command: environment variables for the command, such as " +
+		"`{ MYSQL_PWD = \"${MYSQL_PWD}\" }`; values whose names look like secrets are masked in the log."},
 	"job.source.url": {text: "The address of the .zip. `http://` is refused unless `allow_insecure = true`. " +
 		"A password in the URL is masked in the log."},
 	"job.source.expect": {text: "The file that must be inside the zip: the dump. When that exact path is not there, " +
 		"the one entry with that base name is taken (exports often put the dump in a folder)."},
-	"job.source.timeout":       {text: "The longest one attempt at the download may take, answer and body."},
-	"job.source.username":      {text: "HTTP basic authentication: the user."},
-	"job.source.password":      {text: "HTTP basic authentication: the password. Prefer `password_file` or `\"${VAR}\"`."},
+	"job.source.timeout": {text: "https-zip: the longest one attempt at the download may take, answer and body; " +
+		"postgres and command: the longest each dump or the command may run (its whole process group is then " +
+		"stopped). A directory has none."},
+	"job.source.username": {text: "https-zip: the HTTP basic authentication user; postgres: the role to log in as."},
+	"job.source.password": {text: "https-zip: the HTTP basic authentication password; postgres: the role's password. " +
+		"Prefer `password_file` or `\"${VAR}\"`."},
 	"job.source.password_file": {text: "A file holding only the password, mode 600. Exclusive with `password`."},
 	"job.source.ca_file": {text: "A PEM file with the certificate authority of a server whose certificate a private CA " +
-		"signed; trusted in addition to the system's."},
+		"signed; trusted in addition to the system's (postgres: the `sslrootcert`)."},
 	"job.source.headers": {text: "HTTP headers sent with the request, such as `{ Authorization = \"Bearer ${EXPORT_TOKEN}\" }`. " +
 		"Their values are masked in the log."},
 	"job.source.allow_insecure": {text: "Accept an `http://` url: the dump then travels unencrypted."},
@@ -133,6 +167,22 @@ var keyDocs = map[string]keyDoc{
 		"(connection cut, timeout, HTTP 5xx or 429), with a growing pause between tries. `0` tries once."},
 	"job.source.confirm_unchanged": {text: "A zip entry with the same size and CRC-32 as the last run's dump is known " +
 		"unchanged without being read. `true` reads it and compares its SHA-256 before saying so."},
+
+	// [job.verify]
+	"job.verify.schedule": {text: "When `gardien cron` runs `gardien verify` for the job, a cron expression. " +
+		"Empty: by hand only."},
+	"job.verify.from": {text: "The destination to fetch the archive from. Default: the first that has it."},
+	"job.verify.restore_dsn": {text: "The PostgreSQL server where each dump is restored into a scratch database, " +
+		"dropped afterwards whatever happens: a role that may create databases. A password in it is masked in the log."},
+	"job.verify.password":      {text: "The password of the `restore_dsn` role. Prefer `password_file` or `\"${VAR}\"`."},
+	"job.verify.password_file": {text: "A file holding only that password, mode 600. Exclusive with `password`."},
+	"job.verify.ca_file":       {text: "A PEM file with the certificate authority of the restore server."},
+	"job.verify.pg_restore":    {text: "The `pg_restore` program."},
+	"job.verify.query": {text: "A sanity query run in each restored database, such as " +
+		"`\"SELECT count(*) FROM res_users\"`."},
+	"job.verify.expect": {text: "What the query's first value must be: `\"3\"`, `\"> 0\"`, `\">= 100\"`. Default: " +
+		"the query returns a row."},
+	"job.verify.timeout": {text: "The longest each restore may take."},
 
 	// [job.archive]
 	"job.archive.name": {text: "The archive's name, a strftime pattern with `%Y %y %m %d %H %M %S %j` and `%%`. It must " +

@@ -72,6 +72,14 @@ func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
 	}
 	ix := newLineIndex(data)
 	var errs Errors
+	for i := range c.Jobs {
+		if e := decodeSources(&md, &c.Jobs[i], i, path, ix); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
 	for _, k := range md.Undecoded() {
 		errs = append(errs, &Error{
 			File: path, Line: ix.line(k), Key: k.String(),
@@ -83,6 +91,12 @@ func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
 	}
 	v := &validator{file: path, ix: ix}
 	v.expandEnv(reflect.ValueOf(c).Elem(), nil)
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		for k := range j.Sources {
+			v.expandEnv(reflect.ValueOf(&j.Sources[k]).Elem(), strings.Split(fmt.Sprintf("job.%d.%s", i, j.SourcePath(k)), "."))
+		}
+	}
 	if len(v.errs) == 0 {
 		c.readSecrets(v, data)
 		c.setDefaults(ix.written)
@@ -91,8 +105,43 @@ func Parse(path string, data []byte, check DestinationCheck) (*Config, error) {
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
+	for i := range c.Jobs {
+		if j := &c.Jobs[i]; len(j.Sources) > 0 {
+			j.Source = j.Sources[0]
+		}
+	}
 	c.Warnings = v.warnings
 	return c, nil
+}
+
+// decodeSources decodes a job's source table, or its array of source tables, into
+// Sources (see Job.RawSource).
+func decodeSources(md *toml.MetaData, j *Job, i int, file string, ix *lineIndex) *Error {
+	var one Source
+	err := md.PrimitiveDecode(j.RawSource, &one)
+	if err == nil {
+		if !reflect.ValueOf(one).IsZero() {
+			j.Sources = []Source{one}
+		}
+		return nil
+	}
+	if strings.Contains(err.Error(), "expected table but found") {
+		var many []Source
+		if err = md.PrimitiveDecode(j.RawSource, &many); err == nil {
+			j.Sources, j.sourceArray = many, true
+			return nil
+		}
+	}
+	// A value of the wrong type or form: located and explained like any other.
+	if e, ok := decodeError(file, err).(*Error); ok && (e.Line > 0 || e.Key != "") && e.Key != "job.source" {
+		if e.Line == 0 {
+			e.Line = ix.line(strings.Split(e.Key, "."))
+		}
+		return e
+	}
+	key := fmt.Sprintf("job.%d.source", i)
+	return &Error{File: file, Line: ix.lineOfPath(key), Key: displayKey(key), Msg: err.Error(),
+		Fix: "write [job.source] for one source, or [[job.source]] before each of several"}
 }
 
 func tomlFix(pe toml.ParseError) string {

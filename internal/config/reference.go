@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/BurntSushi/toml"
 	"io"
 	"reflect"
 	"slices"
@@ -56,7 +57,10 @@ func refTables() []refTable {
 				p = path + "." + tag
 			}
 			switch {
-			case f.Type.Kind() == reflect.Struct:
+			case f.Type == reflect.TypeFor[toml.Primitive]() && tag == "source":
+				// [job.source], or [[job.source]] for several: a Source either way.
+				subs = append(subs, func() { walk(reflect.TypeFor[Source](), p, false) })
+			case f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(reflect.TypeFor[toml.Unmarshaler]()):
 				subs = append(subs, func() { walk(f.Type, p, false) })
 			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
 				subs = append(subs, func() { walk(f.Type.Elem(), p, true) })
@@ -276,6 +280,9 @@ func valueAt(c *Config, k refKey) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%s: no field for %q", k.path(), part)
 		}
+		if f.Type() == reflect.TypeFor[toml.Primitive]() { // a job's source, as loaded
+			f = v.FieldByName("Source")
+		}
 		v = f
 	}
 	return formatValue(v), nil
@@ -355,6 +362,10 @@ func typeName(k refKey) string {
 		s = "size"
 	case reflect.TypeFor[Percent]():
 		s = "percentage"
+	case reflect.TypeFor[Command]():
+		s = "list of strings, or string"
+	case reflect.TypeFor[StringList]():
+		s = "string, or list of strings"
 	default:
 		switch k.typ.Kind() {
 		case reflect.String:

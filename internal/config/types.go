@@ -4,11 +4,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 // Config is the whole configuration file.
@@ -72,37 +75,263 @@ type Notify struct {
 	CAFile  string   `toml:"ca_file"`
 }
 
-// Job is one [[job]]: a source archived to one or more destinations.
+// Job is one [[job]]: one or more sources archived to one or more destinations.
 type Job struct {
-	Name         string        `toml:"name"`
-	Schedule     string        `toml:"schedule"`
-	Source       Source        `toml:"source"`
-	Archive      Archive       `toml:"archive"`
-	Destinations []Destination `toml:"destination"`
-	Retention    Retention     `toml:"retention"`
+	Name     string `toml:"name"`
+	Schedule string `toml:"schedule"`
+	// Sources are where the job's data comes from: the one [job.source] table, or
+	// the [[job.source]] array of tables when one archive holds several (a database
+	// and its media folder). Both spellings decode through RawSource, because
+	// BurntSushi/toml cannot decode a table and an array of tables into one Go type
+	// while still reporting unknown keys: a toml.Primitive is decoded as either, and
+	// the keys it decodes count as used.
+	Sources []Source `toml:"-"`
+	// Source is the first source. For a job of one source it is the one that
+	// counts (code and tests that know one source may change it); Sources then
+	// holds its copy as loaded.
+	Source       Source         `toml:"-"`
+	RawSource    toml.Primitive `toml:"source"`
+	Archive      Archive        `toml:"archive"`
+	Destinations []Destination  `toml:"destination"`
+	Retention    Retention      `toml:"retention"`
+	Verify       Verify         `toml:"verify"`
+
+	// sourceArray is set when the sources were written [[job.source]].
+	sourceArray bool
 }
 
-// Source is [job.source].
+// SourcePath is the dotted key of the job's i-th source in the file, as validation
+// errors name it: "source" for [job.source], "source.1" for the second [[job.source]].
+func (j *Job) SourcePath(i int) string {
+	if j.sourceArray {
+		return fmt.Sprintf("source.%d", i)
+	}
+	return "source"
+}
+
+// AllSources returns the job's sources: Source alone for a job of one source.
+func (j *Job) AllSources() []Source {
+	if len(j.Sources) <= 1 {
+		return []Source{j.Source}
+	}
+	return j.Sources
+}
+
+// Source types.
+const (
+	SourceHTTPSZip  = "https-zip"
+	SourcePostgres  = "postgres"
+	SourceDirectory = "directory"
+	SourceCommand   = "command"
+)
+
+// Source is [job.source], or one [[job.source]]. Which keys apply depends on Type;
+// validation refuses a key of another type (sourceKeys).
 type Source struct {
-	Type          string            `toml:"type"` // https-zip
+	Type string `toml:"type"` // https-zip | postgres | directory | command
+	// Name is the folder of the archive that holds this source's files when the job
+	// has several sources, or when the source is a directory (whose files would
+	// otherwise mix with the MANIFEST). Default: the folder's base name for a
+	// directory, the type otherwise.
+	Name string `toml:"name"`
+
+	// https-zip
 	URL           string            `toml:"url"`
 	Expect        string            `toml:"expect"`
-	Timeout       Duration          `toml:"timeout"`
-	Username      string            `toml:"username"`
+	Username      string            `toml:"username"` // https-zip and postgres
 	Password      string            `toml:"password" secret:"true"`
 	PasswordFile  string            `toml:"password_file"`
-	CAFile        string            `toml:"ca_file"`
+	CAFile        string            `toml:"ca_file"` // https-zip and postgres (sslrootcert)
 	Headers       map[string]string `toml:"headers" secret:"true"`
 	AllowInsecure bool              `toml:"allow_insecure"`
-	MinSize       Size              `toml:"min_size"`
 	MaxSize       Size              `toml:"max_size"`
-	MaxShrink     Percent           `toml:"max_shrink"`
-	OnShrink      string            `toml:"on_shrink"` // warn | fail
-	Retries       int               `toml:"retries"`   // after the first attempt; 0 never retries
 	// ConfirmUnchanged reads a dump whose size and CRC-32 equal the last run's
 	// again, to confirm with SHA-256 that it is unchanged.
 	ConfirmUnchanged bool `toml:"confirm_unchanged"`
+
+	// postgres
+	DSN        string     `toml:"dsn" secret:"true"` // postgresql://… or key=value pairs
+	Host       string     `toml:"host"`              // a name, an address or a socket directory
+	Port       int        `toml:"port"`
+	SSLMode    string     `toml:"sslmode"`   // disable | verify-ca | verify-full
+	Databases  StringList `toml:"databases"` // "Specibike*", or a list of names and globs
+	PgDump     string     `toml:"pg_dump"`   // the program; default "pg_dump" in $PATH
+	PgDumpArgs []string   `toml:"pg_dump_args"`
+
+	// directory
+	Path    string   `toml:"path"`
+	Exclude []string `toml:"exclude"`
+	Strict  bool     `toml:"strict"` // an unreadable file fails the run instead of warning
+
+	// command
+	Command  Command           `toml:"command"`
+	Filename string            `toml:"filename"` // the name of its output in the archive
+	Env      map[string]string `toml:"env" secret:"true"`
+
+	// every type
+	Timeout   Duration `toml:"timeout"`
+	MinSize   Size     `toml:"min_size"`
+	MaxShrink Percent  `toml:"max_shrink"`
+	OnShrink  string   `toml:"on_shrink"` // warn | fail
+	Retries   int      `toml:"retries"`   // after the first attempt; 0 never retries
 }
+
+// sourceKeys are the keys each source type accepts besides the common ones (type,
+// name, timeout, min_size, max_shrink, on_shrink, retries).
+var sourceKeys = map[string][]string{
+	SourceHTTPSZip:  {"url", "expect", "username", "password", "password_file", "ca_file", "headers", "allow_insecure", "max_size", "confirm_unchanged"},
+	SourcePostgres:  {"dsn", "host", "port", "username", "password", "password_file", "ca_file", "sslmode", "databases", "pg_dump", "pg_dump_args"},
+	SourceDirectory: {"path", "exclude", "strict"},
+	SourceCommand:   {"command", "filename", "env"},
+}
+
+var commonSourceKeys = []string{"type", "name", "timeout", "min_size", "max_shrink", "on_shrink", "retries"}
+
+// StringList is a list of strings that may be written as a single string:
+// databases = "Specibike*" or databases = ["Specibike", "Odoo*"].
+type StringList []string
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = StringList{x}
+		return nil
+	case []any:
+		out := make(StringList, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("expected a list of strings, found a %T in it", e)
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf(`expected a string such as "Specibike*" or a list such as ["a", "b*"], not %T`, v)
+}
+
+// Command is what a command source runs: a list of arguments, run as is
+// (command = ["mysqldump", "--single-transaction", "shop"]), or one string run by
+// /bin/sh -c, for pipes and redirections (command = "odoo-bin db dump x | cat").
+type Command struct {
+	Argv  []string `toml:"argv"`
+	Shell string   `toml:"shell"`
+}
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (c *Command) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*c = Command{Shell: x}
+		return nil
+	case []any:
+		var l StringList
+		if err := l.UnmarshalTOML(x); err != nil {
+			return err
+		}
+		*c = Command{Argv: l}
+		return nil
+	}
+	return fmt.Errorf(`expected a list such as ["mysqldump", "shop"] or a shell command string, not %T`, v)
+}
+
+// IsZero reports whether no command is set.
+func (c Command) IsZero() bool { return c.Shell == "" && len(c.Argv) == 0 }
+
+// String is the command as a person would type it.
+func (c Command) String() string {
+	if c.Shell != "" {
+		return c.Shell
+	}
+	q := make([]string, len(c.Argv))
+	for i, a := range c.Argv {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]#~") {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// Verify is [job.verify]: how `gardien verify` proves that an archive restores. Every
+// PostgreSQL dump of the archive is restored into a scratch database created on the
+// server of RestoreDSN, where Query is run; the scratch database is dropped after.
+type Verify struct {
+	Schedule     string   `toml:"schedule"` // when `gardien cron` runs `gardien verify`
+	From         string   `toml:"from"`     // the destination to fetch from; default: the first that has the archive
+	RestoreDSN   string   `toml:"restore_dsn" secret:"true"`
+	Password     string   `toml:"password" secret:"true"`
+	PasswordFile string   `toml:"password_file"`
+	CAFile       string   `toml:"ca_file"`
+	PgRestore    string   `toml:"pg_restore"` // default "pg_restore" in $PATH
+	Query        string   `toml:"query"`      // e.g. "SELECT count(*) FROM res_users"
+	Expect       string   `toml:"expect"`     // "> 0", ">= 100", "3"; default: the query returns a row
+	Timeout      Duration `toml:"timeout"`    // each restore
+}
+
+// Expectation is a parsed expect: a comparison of the query's first value with Value.
+type Expectation struct {
+	Op    string // = != > >= < <=
+	Value string
+	num   float64
+	isNum bool
+}
+
+// ParseExpect reads "> 0", ">= 100", "!= 0", "= 3" or "3" (equal).
+func ParseExpect(s string) (Expectation, error) {
+	t := strings.TrimSpace(s)
+	e := Expectation{Op: "="}
+	for _, op := range []string{">=", "<=", "!=", "==", "=", ">", "<"} {
+		if strings.HasPrefix(t, op) {
+			e.Op, t = op, strings.TrimSpace(t[len(op):])
+			if op == "==" {
+				e.Op = "="
+			}
+			break
+		}
+	}
+	if t == "" {
+		return e, errors.New("nothing to compare with")
+	}
+	e.Value = t
+	f, err := strconv.ParseFloat(t, 64)
+	e.num, e.isNum = f, err == nil
+	if !e.isNum && e.Op != "=" && e.Op != "!=" {
+		return e, fmt.Errorf("%s needs a number, not %q", e.Op, t)
+	}
+	return e, nil
+}
+
+// Match compares a value the query returned with the expectation.
+func (e Expectation) Match(got string) bool {
+	if !e.isNum {
+		return (got == e.Value) == (e.Op == "=")
+	}
+	g, err := strconv.ParseFloat(strings.TrimSpace(got), 64)
+	if err != nil {
+		return e.Op == "!="
+	}
+	switch e.Op {
+	case "=":
+		return g == e.num
+	case "!=":
+		return g != e.num
+	case ">":
+		return g > e.num
+	case ">=":
+		return g >= e.num
+	case "<":
+		return g < e.num
+	case "<=":
+		return g <= e.num
+	}
+	return false
+}
+
+// String is the expectation as written: "> 0".
+func (e Expectation) String() string { return e.Op + " " + e.Value }
 
 // Archive is [job.archive].
 type Archive struct {

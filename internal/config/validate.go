@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gardien/gardien/internal/archive/namefmt"
+	"github.com/gardien/gardien/internal/pg"
 	"github.com/gardien/gardien/internal/schedule"
 )
 
@@ -25,6 +29,7 @@ const (
 	DefaultKeepMin     = 3
 	DefaultRetries     = 2 // retries after the first attempt
 	DefaultNotifyTmo   = 10 * time.Second
+	DefaultDumpTmo     = 2 * time.Hour // each pg_dump, command or pg_restore
 )
 
 // FieldError is returned by a check on one table (a destination) for one of its keys;
@@ -58,7 +63,10 @@ func (c *Config) readSecrets(v *validator, data []byte) {
 	secret("mail", &c.Mail.Password, c.Mail.PasswordFile)
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
-		secret(fmt.Sprintf("job.%d.source", i), &j.Source.Password, j.Source.PasswordFile)
+		for k := range j.Sources {
+			secret(fmt.Sprintf("job.%d.%s", i, j.SourcePath(k)), &j.Sources[k].Password, j.Sources[k].PasswordFile)
+		}
+		secret(fmt.Sprintf("job.%d.verify", i), &j.Verify.Password, j.Verify.PasswordFile)
 		for k := range j.Destinations {
 			d := &j.Destinations[k]
 			key := fmt.Sprintf("job.%d.destination.%d", i, k)
@@ -81,7 +89,9 @@ func (c *Config) readSecrets(v *validator, data []byte) {
 	// A password written in the file itself (not through ${VAR} or *_file) makes the
 	// file a secret too.
 	literal := regexp.MustCompile(`(?m)^\s*(password|secret_key)\s*=\s*"[^$"][^"]*"`)
-	if literal.Match(data) || regexp.MustCompile(`(?m)^\s*url\s*=\s*"[a-z+]+://[^/"@]*:[^/"@$]+@`).Match(data) {
+	inURL := regexp.MustCompile(`(?m)^\s*(url|dsn|restore_dsn)\s*=\s*"[a-z+]+://[^/"@]*:[^/"@$]+@`)
+	inDSN := regexp.MustCompile(`(?m)^\s*(dsn|restore_dsn)\s*=\s*"[^"]*password\s*=\s*[^$\s"]`)
+	if literal.Match(data) || inURL.Match(data) || inDSN.Match(data) {
 		v.checkPrivate(c.Path)
 	}
 }
@@ -141,17 +151,13 @@ func (c *Config) setDefaults(written func(path string) bool) {
 
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
-		s := &j.Source
-		def(&s.Type, "https-zip")
-		if s.Timeout == 0 {
-			s.Timeout = Duration(DefaultSourceTmo)
+		for k := range j.Sources {
+			setSourceDefaults(&j.Sources[k], len(j.Sources) > 1, written(fmt.Sprintf("job.%d.%s.retries", i, j.SourcePath(k))))
 		}
-		if s.MaxShrink == 0 {
-			s.MaxShrink = DefaultMaxShrink
-		}
-		def(&s.OnShrink, "warn")
-		if s.Retries == 0 && !written(fmt.Sprintf("job.%d.source.retries", i)) {
-			s.Retries = DefaultRetries
+		vf := &j.Verify
+		def(&vf.PgRestore, "pg_restore")
+		if vf.Timeout == 0 {
+			vf.Timeout = Duration(DefaultDumpTmo)
 		}
 		a := &j.Archive
 		def(&a.Compression, "gzip")
@@ -179,6 +185,41 @@ func (c *Config) setDefaults(written func(path string) bool) {
 			j.Retention.KeepMin = DefaultKeepMin
 		}
 	}
+}
+
+func setSourceDefaults(s *Source, several, retriesWritten bool) {
+	def := func(p *string, d string) {
+		if *p == "" {
+			*p = d
+		}
+	}
+	def(&s.Type, SourceHTTPSZip)
+	if s.Timeout == 0 {
+		switch s.Type {
+		case SourcePostgres, SourceCommand:
+			s.Timeout = Duration(DefaultDumpTmo)
+		case SourceDirectory: // local: no timeout
+		default:
+			s.Timeout = Duration(DefaultSourceTmo)
+		}
+	}
+	if s.MaxShrink == 0 {
+		s.MaxShrink = DefaultMaxShrink
+	}
+	def(&s.OnShrink, "warn")
+	if s.Retries == 0 && !retriesWritten {
+		s.Retries = DefaultRetries
+	}
+	switch s.Type {
+	case SourcePostgres:
+		def(&s.PgDump, "pg_dump")
+		def(&s.Name, "db")
+	case SourceDirectory:
+		if b := filepath.Base(filepath.Clean(s.Path)); s.Path != "" && b != "/" && b != "." {
+			def(&s.Name, b)
+		}
+	}
+	def(&s.Name, s.Type)
 }
 
 func oneOf(s string, allowed ...string) bool {
@@ -221,7 +262,7 @@ func (c *Config) validate(v *validator, check DestinationCheck) {
 				v.fail(p+".schedule", schedule.Fix, "schedule %q: %v", j.Schedule, err)
 			}
 		}
-		validateSource(v, p+".source", &j.Source)
+		validateSources(v, p, j)
 		validateArchive(v, p+".archive", &j.Archive)
 		if len(j.Destinations) == 0 {
 			v.fail(p, `add a [[job.destination]] with url = "sftp://…" or "file:///…"`, "job %q has no destination", j.Name)
@@ -249,6 +290,7 @@ func (c *Config) validate(v *validator, check DestinationCheck) {
 				}
 			}
 		}
+		validateVerify(v, p+".verify", j)
 		c.checkSharedDestinations(v, i)
 		r := j.Retention
 		if r.KeepDays < 0 {
@@ -381,11 +423,84 @@ func (c *Config) validateNotify(v *validator) {
 	}
 }
 
-func validateSource(v *validator, p string, s *Source) {
-	if s.Type != "https-zip" {
-		v.fail(p+".type", `use type = "https-zip" (postgres, directory and command come in a later version)`, "unknown source type %q", s.Type)
+// validateSources checks each source of job j, and that several sources have
+// distinct names (each is a folder of the archive).
+func validateSources(v *validator, p string, j *Job) {
+	if len(j.Sources) == 0 {
+		v.fail(p, `add a [job.source] section, e.g. type = "https-zip" with url and expect (see gardien init)`, "job %q has no source", j.Name)
 		return
 	}
+	names := map[string]bool{}
+	for k := range j.Sources {
+		s := &j.Sources[k]
+		sp := p + "." + j.SourcePath(k)
+		validateSource(v, sp, s)
+		switch {
+		case !jobNameRe.MatchString(s.Name) || s.Name == ManifestName:
+			v.fail(sp+".name", `use letters, digits, '.', '_' and '-' only, e.g. name = "media" (it is a folder of the archive)`, "invalid source name %q", s.Name)
+		case names[s.Name]:
+			v.fail(sp+".name", `give each source of the job its own name, e.g. name = "media": it is the folder of the archive that holds its files`, "two sources are named %q", s.Name)
+		}
+		names[s.Name] = true
+	}
+}
+
+// ManifestName is the name of the manifest inside every archive (archive.ManifestName):
+// no source may be called so.
+const ManifestName = "MANIFEST"
+
+var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func validateSource(v *validator, p string, s *Source) {
+	keys, ok := sourceKeys[s.Type]
+	if !ok {
+		v.fail(p+".type", `use "https-zip", "postgres", "directory" or "command"`, "unknown source type %q", s.Type)
+		return
+	}
+	checkForeignKeys(v, p, s, keys)
+	if !oneOf(s.OnShrink, "warn", "fail") {
+		v.fail(p+".on_shrink", `use "warn" or "fail"`, "unknown value %q", s.OnShrink)
+	}
+	if s.Retries < 0 {
+		v.fail(p+".retries", "use 0 to never retry, or a small number such as 3", "negative retries")
+	}
+	switch s.Type {
+	case SourceHTTPSZip:
+		validateHTTPSZip(v, p, s)
+	case SourcePostgres:
+		validatePostgres(v, p, s)
+	case SourceDirectory:
+		validateDirectory(v, p, s)
+	case SourceCommand:
+		validateCommand(v, p, s)
+	}
+}
+
+// checkForeignKeys refuses a key that belongs to another source type: it would be
+// silently ignored, and the technician believes it applies.
+func checkForeignKeys(v *validator, p string, s *Source, keys []string) {
+	allowed := map[string]bool{}
+	for _, k := range append(append([]string{}, commonSourceKeys...), keys...) {
+		allowed[k] = true
+	}
+	rv := reflect.ValueOf(s).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		tag := rv.Type().Field(i).Tag.Get("toml")
+		if tag == "" || allowed[tag] || rv.Field(i).IsZero() {
+			continue
+		}
+		var owners []string
+		for _, t := range []string{SourceHTTPSZip, SourcePostgres, SourceDirectory, SourceCommand} {
+			if slices.Contains(sourceKeys[t], tag) {
+				owners = append(owners, t)
+			}
+		}
+		v.fail(p+"."+tag, fmt.Sprintf("remove it, or set type = %q if that is the source meant", owners[0]),
+			"%s is a key of %s sources, not of a %s source", tag, strings.Join(owners, " and "), s.Type)
+	}
+}
+
+func validateHTTPSZip(v *validator, p string, s *Source) {
 	if s.URL == "" {
 		v.fail(p+".url", `set url = "https://…/dump.zip"`, "missing source url")
 	} else if u, err := url.Parse(s.URL); err != nil || u.Host == "" {
@@ -398,11 +513,92 @@ func validateSource(v *validator, p string, s *Source) {
 	if s.Expect == "" {
 		v.fail(p+".expect", `name the file that must be inside the zip, e.g. expect = "dump.sql"`, "missing expect")
 	}
-	if !oneOf(s.OnShrink, "warn", "fail") {
-		v.fail(p+".on_shrink", `use "warn" or "fail"`, "unknown value %q", s.OnShrink)
+}
+
+func validatePostgres(v *validator, p string, s *Source) {
+	_, err := pg.New(pg.Settings{DSN: s.DSN, Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password, SSLMode: s.SSLMode, CAFile: s.CAFile})
+	switch {
+	case err != nil && s.SSLMode != "":
+		v.fail(p+".sslmode", `use "verify-full" (with ca_file for a private authority), "verify-ca", or "disable" on a trusted network`, "%v", err)
+	case err != nil && strings.Contains(err.Error(), "sslmode"):
+		v.fail(p+".dsn", `use sslmode=verify-full (with ca_file for a private authority), or sslmode=disable on a trusted network`, "%v", err)
+	case err != nil:
+		v.fail(p+".dsn", `write it like "postgresql://backup@db.example.org:5432/postgres" or "host=db.example.org user=backup", with the password in password_file`, "%v", err)
 	}
-	if s.Retries < 0 {
-		v.fail(p+".retries", "use 0 to never retry, or a small number such as 3", "negative retries")
+	if s.Port < 0 || s.Port > 65535 {
+		v.fail(p+".port", "use a TCP port such as 5432", "invalid port %d", s.Port)
+	}
+	if len(s.Databases) == 0 {
+		v.fail(p+".databases", `name the databases to dump: databases = "Specibike*" (a glob) or ["odoo", "shop"]`, "missing databases")
+	}
+	for _, g := range s.Databases {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			v.fail(p+".databases", `write a database name, or a glob with * and ? such as "Specibike*"`, "invalid pattern %q", g)
+		}
+	}
+	if err := pg.CheckDumpArgs(s.PgDumpArgs); err != nil {
+		v.fail(p+".pg_dump_args", "remove that option", "%v", err)
+	}
+}
+
+func validateDirectory(v *validator, p string, s *Source) {
+	switch {
+	case s.Path == "":
+		v.fail(p+".path", `name the folder to archive, e.g. path = "/srv/app/media"`, "missing path")
+	case !filepath.IsAbs(s.Path):
+		v.fail(p+".path", `write the absolute path, e.g. "/srv/app/media"`, "path %q is relative", s.Path)
+	}
+	for _, g := range s.Exclude {
+		if _, err := path.Match(strings.Trim(g, "/"), ""); err != nil || strings.Trim(g, "/") == "" {
+			v.fail(p+".exclude", `write globs such as "*.tmp", "cache" (any depth) or "cache/thumbs/*" (from the folder's top)`, "invalid pattern %q", g)
+		}
+	}
+}
+
+func validateCommand(v *validator, p string, s *Source) {
+	switch {
+	case s.Command.IsZero():
+		v.fail(p+".command", `set command = ["mysqldump", "--single-transaction", "shop"], or a string run by /bin/sh -c`, "missing command")
+	case len(s.Command.Argv) > 0 && s.Command.Argv[0] == "":
+		v.fail(p+".command", `start the list with the program, e.g. ["mysqldump", "shop"]`, "the program is empty")
+	}
+	clean := path.Clean(s.Filename)
+	switch {
+	case s.Filename == "":
+		v.fail(p+".filename", `name the command's output in the archive, e.g. filename = "shop.sql"`, "missing filename")
+	case path.IsAbs(s.Filename) || clean == ".." || strings.HasPrefix(clean, "../") || clean != s.Filename || clean == ManifestName:
+		v.fail(p+".filename", `write a plain file name such as "shop.sql"`, "invalid filename %q", s.Filename)
+	}
+	for k := range s.Env {
+		if !envNameRe.MatchString(k) {
+			v.fail(p+".env", "use environment variable names: letters, digits and _", "invalid variable name %q", k)
+		}
+	}
+}
+
+func validateVerify(v *validator, p string, j *Job) {
+	vf := &j.Verify
+	if vf.Schedule != "" {
+		if _, err := schedule.Parse(vf.Schedule); err != nil {
+			v.fail(p+".schedule", schedule.Fix, "schedule %q: %v", vf.Schedule, err)
+		}
+	}
+	if vf.From != "" && !slices.ContainsFunc(j.Destinations, func(d Destination) bool { return d.Name == vf.From }) {
+		v.fail(p+".from", "name one of the job's destinations", "no destination named %q", vf.From)
+	}
+	if vf.RestoreDSN != "" {
+		if _, err := pg.New(pg.Settings{DSN: vf.RestoreDSN, Password: vf.Password, CAFile: vf.CAFile}); err != nil {
+			v.fail(p+".restore_dsn", `write it like "postgresql://verify@127.0.0.1/postgres" (a role that may create databases), with the password in password_file`, "%v", err)
+		}
+	} else if vf.Query != "" {
+		v.fail(p+".restore_dsn", `set restore_dsn = "postgresql://verify@127.0.0.1/postgres": the query runs in the dump restored there`, "query without restore_dsn")
+	}
+	if vf.Expect != "" {
+		if vf.Query == "" {
+			v.fail(p+".expect", `set query = "SELECT count(*) FROM res_users"; expect compares its result`, "expect without query")
+		} else if _, err := ParseExpect(vf.Expect); err != nil {
+			v.fail(p+".expect", `write a value such as "3", or a comparison such as "> 0" or ">= 100"`, "%v", err)
+		}
 	}
 }
 

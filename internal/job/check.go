@@ -17,6 +17,14 @@ import (
 // StepProbe is the check that a destination accepts a write and a delete.
 const StepProbe = "probe write+delete"
 
+// checkStep is the step that says, for each source type, that the source answers.
+var checkStep = map[string]string{
+	config.SourceHTTPSZip:  report.StepReachable,
+	config.SourcePostgres:  source.StepDBReachable,
+	config.SourceDirectory: source.StepFolderListed,
+	config.SourceCommand:   source.StepCommandRun,
+}
+
 // Check tests every connection of a job without archiving anything: the source
 // answers, each destination logs in, accepts a small probe file, lists it and deletes
 // it. Its result reads like a run's.
@@ -25,17 +33,26 @@ func Check(ctx context.Context, cfg *config.Config, j *config.Job, opt Options) 
 	log := opt.Log.With("job", j.Name, "run", res.Run)
 	r := &runner{cfg: cfg, job: j, opt: opt, log: log, res: res}
 
-	src, err := source.New(j.Source, log)
-	if err == nil {
-		r.src = src
-		var detail string
-		detail, err = src.Check(ctx)
-		if err == nil {
-			r.rec(report.Step{Name: report.StepReachable, Status: report.OK, Detail: detail})
+	srcs := j.AllSources()
+	for _, sc := range srcs {
+		name := checkStep[sc.Type]
+		if name == "" {
+			name = report.StepReachable
 		}
-	}
-	if err != nil {
-		r.fail(report.StepReachable, "", err)
+		rec := r.sourceRec(sc)
+		src, err := source.New(sc, log)
+		if err == nil {
+			r.src = src
+			var detail string
+			detail, err = src.Check(ctx)
+			if err == nil {
+				rec(report.Step{Name: name, Status: report.OK, Detail: detail})
+			}
+		}
+		if err != nil {
+			rec(report.Step{Name: name, Status: report.Failed, Cause: err.Error(), Hint: fault.Hint(err)})
+		}
+		r.src = nil
 	}
 	for _, dc := range j.Destinations {
 		d, err := dest.Open(ctx, dc, dest.Env{Log: log.With("dest", dc.Name)})

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gardien/gardien/internal/archive"
@@ -62,10 +63,24 @@ type runner struct {
 	opt   Options
 	log   *slog.Logger
 	res   *report.Result
-	src   source.Source
+	src   source.Source // the source whose steps are being recorded
 	pat   *namefmt.Pattern
 	now   time.Time
 	stage string
+	// sources are the job's sources, with the folder of the archive that holds
+	// each one's files ("" for the one source of a job, unless a directory).
+	sources []sourceRun
+	// itemSrc is the source of each item, for the log lines of the steps that
+	// archiving an item records (a corrupt zip entry names the source's url).
+	itemSrc []source.Source
+}
+
+// sourceRun is one source of the run.
+type sourceRun struct {
+	cfg    config.Source
+	prefix string
+	desc   string
+	finish func(source.Recorder) error
 }
 
 // NewRunID returns a short identifier for a run, shown on every log line.
@@ -82,7 +97,11 @@ func Run(ctx context.Context, cfg *config.Config, j *config.Job, opt Options) *r
 	r := &runner{cfg: cfg, job: j, opt: opt, now: now}
 	r.res = &report.Result{Job: j.Name, Run: NewRunID(), Start: now, DryRun: opt.DryRun}
 	r.log = opt.Log.With("job", j.Name, "run", r.res.Run)
-	r.log.Info("run started", "source", j.Source.Type, "destinations", len(j.Destinations), "dry_run", opt.DryRun)
+	var types []string
+	for _, sc := range j.AllSources() {
+		types = append(types, sc.Type)
+	}
+	r.log.Info("run started", "source", strings.Join(types, ","), "destinations", len(j.Destinations), "dry_run", opt.DryRun)
 	r.run(ctx)
 	if ctx.Err() != nil {
 		r.res.Interrupted = true
@@ -104,6 +123,8 @@ func (r *runner) rec(s report.Step) {
 		attrs = append(attrs, "dest", s.Target)
 	} else if r.src != nil && (s.Name == report.StepReachable || s.Name == report.StepDownloaded || s.Name == report.StepExpected) {
 		attrs = append(attrs, "url", r.src.String())
+	} else if r.src != nil && s.Name != report.StepArchive {
+		attrs = append(attrs, "source", r.src.String())
 	}
 	if s.Detail != "" {
 		attrs = append(attrs, "detail", s.Detail)
@@ -156,18 +177,44 @@ func (r *runner) run(ctx context.Context) {
 	}
 	defer os.RemoveAll(r.stage)
 
-	r.src, err = source.New(r.job.Source, r.log)
-	if err != nil {
-		r.fail(report.StepReachable, "", err)
-		return
+	var items []source.Item
+	srcs := r.job.AllSources()
+	for _, sc := range srcs {
+		src, err := source.New(sc, r.log)
+		if err != nil { // Load validated the source: only a programming error gets here
+			r.fail(report.StepReachable, "", err)
+			return
+		}
+		sr := sourceRun{cfg: sc, prefix: archivePrefix(sc, len(srcs)), desc: src.String()}
+		r.src = src
+		fetched, err := src.Fetch(ctx, r.stage, r.sourceRec(sc))
+		r.src = nil
+		if err != nil {
+			return
+		}
+		defer fetched.Close()
+		if fetched.Finish != nil {
+			fin := fetched.Finish
+			sr.finish = func(rec source.Recorder) error {
+				r.src = src
+				defer func() { r.src = nil }()
+				return fin(rec)
+			}
+		}
+		r.sources = append(r.sources, sr)
+		its := source.WithPrefix(fetched.Items, sr.prefix)
+		for i := range its {
+			if len(srcs) > 1 && its[i].Detail != "" {
+				its[i].Detail = sc.Name + ": " + its[i].Detail
+			}
+		}
+		items = append(items, its...)
+		for range its {
+			r.itemSrc = append(r.itemSrc, src)
+		}
 	}
-	fetched, err := r.src.Fetch(ctx, r.stage, r.rec)
-	if err != nil {
-		return
-	}
-	defer fetched.Close()
 
-	staged, ok := r.buildArchive(ctx, fetched.Items)
+	staged, ok := r.buildArchive(ctx, items)
 	if !ok {
 		return
 	}
@@ -208,6 +255,34 @@ func (r *runner) keepUndelivered(st *staged) {
 	r.log.Warn("archive not delivered: kept on this machine", "file", kept, "hint", "send it by hand once the destination is back, or let the next run send a new one")
 }
 
+// archivePrefix is the folder of the archive that holds a source's files: its name
+// when the job has several sources, so that they never mix, or when it is a
+// directory, whose files would otherwise mix with the MANIFEST and spill into the
+// current directory of whoever runs tar xzf. The one source of a job otherwise puts
+// its files at the top, as the seed's dump.sql always was.
+func archivePrefix(sc config.Source, n int) string {
+	if n > 1 || sc.Type == config.SourceDirectory {
+		return sc.Name
+	}
+	return ""
+}
+
+// sourceRec records a source's steps; when the job has several sources, each step
+// says which one it is about.
+func (r *runner) sourceRec(sc config.Source) source.Recorder {
+	if len(r.job.AllSources()) < 2 {
+		return r.rec
+	}
+	return func(s report.Step) {
+		if s.Detail != "" {
+			s.Detail = sc.Name + ": " + s.Detail
+		} else if s.Cause != "" {
+			s.Cause = sc.Name + ": " + s.Cause
+		}
+		r.rec(s)
+	}
+}
+
 // removeStaleStaging deletes the staging directories that earlier runs of this job
 // left behind when they were killed (kill -9, a power cut). The job's lock is held,
 // so none of them is in use.
@@ -240,15 +315,23 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 	name := r.pat.Format(r.now)
 	st := &staged{name: name, path: filepath.Join(r.stage, name)}
 	last, lastErr := state.LoadLast(r.cfg.State.Dir, r.job.Name)
-	if lastErr == nil && r.sameByCRC(items, last) {
-		// The zip entries carry the same CRC-32 and size as the last run's dump: it
-		// is the same dump, known without decompressing it (seconds saved on a
-		// stale 40 GB export). The entry is not read, so its data is not verified,
-		// and the step says so: nothing is archived from it.
+	if lastErr == nil && r.sameByStamp(items, last) {
+		// The zip entries carry the same CRC-32 and size as the last run's dump (a
+		// folder's files the same size, time and mode; a database's dump the same
+		// content): it is the same dump, known without decompressing it (seconds
+		// saved on a stale 40 GB export). The entry is not read, so its data is not
+		// verified, and the step says so: nothing is archived from it.
+		how := "same size and CRC-32 as then"
 		for _, it := range items {
-			r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: fmt.Sprintf("%s, %s, same size and CRC-32 (%08x) as in the last run: not re-read", it.Name, report.Bytes(it.Size), it.CRC32)})
+			if it.CRC32 == 0 {
+				how = "same size and stamp as then"
+				continue
+			}
+			if it.Detail != "" {
+				r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: fmt.Sprintf("%s, %s, same size and CRC-32 (%08x) as in the last run: not re-read", it.Name, report.Bytes(it.Size), it.CRC32)})
+			}
 		}
-		r.checkChanged(last.Files, last, "same size and CRC-32 as then")
+		r.checkChanged(last.Files, last, how)
 		return nil, false
 	}
 	tmp := filepath.Join(r.stage, namefmt.TempName(name))
@@ -267,23 +350,43 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		r.fail(report.StepArchive, "", err)
 		return nil, false
 	}
+	defer func() { r.src = nil }()
 	var total int64
 	for _, it := range items {
 		total += it.Size
 	}
 	task := progress.From(ctx).Start("archive", total)
 	defer task.Done()
-	for _, it := range items {
+	for i, it := range items {
 		if err := ctx.Err(); err != nil {
 			r.fail(report.StepArchive, "", err)
 			return nil, false
 		}
+		r.src = nil
+		if i < len(r.itemSrc) {
+			r.src = r.itemSrc[i]
+		}
+		if !it.IsFile() { // a folder or a link: its header is all there is
+			if _, err := aw.AddEntry(archive.Entry{Name: it.Name, Mode: it.Mode, ModTime: it.ModTime, Link: it.Link}, nil); err != nil {
+				r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
+				return nil, false
+			}
+			st.files = append(st.files, state.File{Name: it.Name, Stamp: it.Stamp})
+			continue
+		}
 		rc, err := it.Open()
+		if errors.Is(err, source.ErrSkipped) { // the source reports it (Finish)
+			continue
+		}
 		if err != nil {
 			r.fail(it.Step, "", fmt.Errorf("open %s: %w", it.Name, err))
 			return nil, false
 		}
-		sum, err := aw.Add(it.Name, it.Size, it.ModTime, task.Reader(ctxReader{ctx, rc}))
+		mode := it.Mode
+		if mode == 0 {
+			mode = 0o600
+		}
+		sum, err := aw.AddEntry(archive.Entry{Name: it.Name, Size: it.Size, Mode: mode, ModTime: it.ModTime}, task.Reader(ctxReader{ctx, rc}))
 		rc.Close()
 		var se *archive.SourceError
 		switch {
@@ -292,14 +395,30 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 			return nil, false
 		case errors.As(err, &se):
 			cause := fmt.Errorf("%s is damaged: %w", it.Name, se.Err)
-			r.rec(report.Step{Name: it.Step, Status: report.Failed, Cause: cause.Error(), Hint: sourceHint(se.Err)})
+			hint := sourceHint(se.Err)
+			var h fault.Hinted
+			if errors.As(se.Err, &h) {
+				hint = h.Hint()
+			}
+			r.rec(report.Step{Name: it.Step, Status: report.Failed, Cause: cause.Error(), Hint: hint})
 			return nil, false
 		case err != nil:
 			r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
 			return nil, false
 		}
-		r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: it.Detail})
-		st.files = append(st.files, state.File{Name: sum.Name, Size: sum.Size, SHA256: sum.SHA256, CRC32: it.CRC32})
+		if it.Detail != "" {
+			r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: it.Detail})
+		}
+		st.files = append(st.files, state.File{Name: sum.Name, Size: sum.Size, SHA256: sum.SHA256, CRC32: it.CRC32, Stamp: it.Stamp})
+	}
+	r.src = nil
+	for _, sr := range r.sources {
+		if sr.finish == nil {
+			continue
+		}
+		if err := sr.finish(r.sourceRec(sr.cfg)); err != nil {
+			return nil, false
+		}
 	}
 
 	if lastErr != nil {
@@ -313,7 +432,11 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		return nil, false
 	}
 
-	m := &archive.Manifest{Gardien: version.String(), Job: r.job.Name, Run: r.res.Run, Host: hostname(), Source: r.src.String(), Created: r.now}
+	var descs []string
+	for _, sr := range r.sources {
+		descs = append(descs, sr.desc)
+	}
+	m := &archive.Manifest{Gardien: version.String(), Job: r.job.Name, Run: r.res.Run, Host: hostname(), Source: strings.Join(descs, "; "), Created: r.now}
 	if err := aw.Close(m); err != nil {
 		r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
 		return nil, false
@@ -343,16 +466,21 @@ func sourceHint(err error) string {
 	return "the zip entry is corrupt (CRC-32 or size mismatch): check the export on the source server, then run again"
 }
 
-// sameByCRC reports whether the items are, by name, size and the CRC-32 their source
-// declares, the files of the last run, when that is enough to decide (the dump is
-// not to be archived anyway, and no SHA-256 confirmation was asked for).
-func (r *runner) sameByCRC(items []source.Item, last *state.Record) bool {
-	if last == nil || len(items) != len(last.Files) || r.job.Archive.OnUnchanged == "archive" || r.job.Source.ConfirmUnchanged {
+// sameByStamp reports whether the items are, by name, size and the CRC-32 or stamp
+// their source declares, the files of the last run, when that is enough to decide
+// (the dump is not to be archived anyway, and no SHA-256 confirmation was asked for).
+func (r *runner) sameByStamp(items []source.Item, last *state.Record) bool {
+	if last == nil || len(items) != len(last.Files) || r.job.Archive.OnUnchanged == "archive" {
 		return false
+	}
+	for _, sc := range r.job.AllSources() {
+		if sc.ConfirmUnchanged {
+			return false
+		}
 	}
 	for i, it := range items {
 		f := last.Files[i]
-		if it.CRC32 == 0 || f.CRC32 != it.CRC32 || f.Size != it.Size || f.Name != it.Name {
+		if (it.CRC32 == 0 && it.Stamp == "") || f.CRC32 != it.CRC32 || f.Stamp != it.Stamp || f.Size != it.Size || f.Name != it.Name {
 			return false
 		}
 	}
@@ -373,6 +501,11 @@ func (r *runner) checkChanged(files []state.File, last *state.Record, how string
 	}
 	what := fmt.Sprintf("unchanged since run %s of %s (%s; sha256 then %s)", last.Run, last.Time.Format("2006-01-02 15:04"), how, shortSum(last.Files))
 	hint := "the source served the same dump again: check that the export ran on the source server"
+	for _, sc := range r.job.AllSources() {
+		if sc.Type != config.SourceHTTPSZip {
+			hint = "nothing changed in the source since the last run: if that is expected (a quiet database, a folder nobody writes to), set on_unchanged = \"archive\" in [job.archive]"
+		}
+	}
 	switch r.job.Archive.OnUnchanged {
 	case "archive":
 		r.rec(report.Step{Name: report.StepChanged, Status: report.OK, Detail: what + ", archived anyway (on_unchanged = \"archive\")"})
@@ -386,58 +519,108 @@ func (r *runner) checkChanged(files []state.File, last *state.Record, how string
 	return false
 }
 
-// checkSize warns when the dump is implausibly small. It returns false when the
-// dump is suspicious.
+// checkSize warns when the dump is implausibly small. With several sources, each is
+// checked against its own limits: a database that shrank must not hide behind the
+// media folder beside it. It returns false when the dump is suspicious.
 func (r *runner) checkSize(st *staged, last *state.Record) bool {
-	var size, prev int64
-	for _, f := range st.files {
-		size += f.Size
-	}
-	s := r.job.Source
-	detail := report.Bytes(size)
-	var problem string
-	if last != nil {
-		for _, f := range last.Files {
-			prev += f.Size
+	several := len(r.sources) > 1
+	var details, problems []string
+	failed := false
+	for _, sr := range r.sources {
+		prefix := ""
+		if several {
+			prefix = sr.prefix
 		}
-		detail += " (was " + report.Bytes(prev) + ")"
-		if prev > 0 && float64(size) < float64(prev)*(1-float64(s.MaxShrink)/100) {
-			problem = fmt.Sprintf("the dump shrank from %s to %s, more than max_shrink %g%%", report.Bytes(prev), report.Bytes(size), float64(s.MaxShrink))
+		size := sumSize(st.files, prefix)
+		s := sr.cfg
+		detail := report.Bytes(size)
+		var problem string
+		if last != nil {
+			prev := sumSize(last.Files, prefix)
+			detail += " (was " + report.Bytes(prev) + ")"
+			if prev > 0 && float64(size) < float64(prev)*(1-float64(s.MaxShrink)/100) {
+				problem = fmt.Sprintf("the dump shrank from %s to %s, more than max_shrink %g%%", report.Bytes(prev), report.Bytes(size), float64(s.MaxShrink))
+			}
+		}
+		if min := int64(s.MinSize); min > 0 && size < min {
+			problem = fmt.Sprintf("the dump is %s, less than min_size %s", report.Bytes(size), report.Bytes(min))
+		}
+		if several {
+			detail = sr.prefix + " " + detail
+			if problem != "" {
+				problem = sr.prefix + ": " + problem
+			}
+		}
+		details = append(details, detail)
+		if problem != "" {
+			problems = append(problems, problem)
+			failed = failed || s.OnShrink == "fail"
 		}
 	}
-	if min := int64(s.MinSize); min > 0 && size < min {
-		problem = fmt.Sprintf("the dump is %s, less than min_size %s", report.Bytes(size), report.Bytes(min))
-	}
-	if problem == "" {
-		r.rec(report.Step{Name: report.StepSize, Status: report.OK, Detail: detail})
+	if len(problems) == 0 {
+		r.rec(report.Step{Name: report.StepSize, Status: report.OK, Detail: strings.Join(details, ", ")})
 		return true
 	}
+	problem := strings.Join(problems, "; ")
 	step := report.Step{Name: report.StepSize, Status: report.Warning, Detail: problem,
 		Hint: "a dump that shrinks overnight is the classic silent failure: check the export on the source server; retention does not run on this archive"}
-	if s.OnShrink == "fail" {
+	if failed {
 		step.Status, step.Cause, step.Detail = report.Failed, problem, ""
 	}
 	r.rec(step)
 	return false
 }
 
+// sumSize adds the sizes of the files under the folder prefix ("" for all).
+func sumSize(files []state.File, prefix string) int64 {
+	var n int64
+	for _, f := range files {
+		if prefix == "" || f.Name == prefix || strings.HasPrefix(f.Name, prefix+"/") {
+			n += f.Size
+		}
+	}
+	return n
+}
+
+// sameFiles reports whether two runs archived the same content: the same names with
+// the same SHA-256, the same stamps for what has no content (a link's target), and
+// for a database dump, whose header holds the time it was made, the same content
+// stamp.
 func sameFiles(a, b []state.File) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Name != b[i].Name || a[i].SHA256 != b[i].SHA256 {
+		x, y := a[i], b[i]
+		switch {
+		case x.Name != y.Name:
+			return false
+		case source.IsContentStamp(x.Stamp) && x.Stamp == y.Stamp:
+		case x.SHA256 != y.SHA256:
+			return false
+		case x.SHA256 == "" && x.Stamp != y.Stamp:
 			return false
 		}
 	}
 	return true
 }
 
+// shortSum shows the SHA-256 of the one file of a dump, or for several files the
+// SHA-256 of their list of names and checksums, shortened: "9c1e…d07a".
 func shortSum(files []state.File) string {
-	if len(files) == 0 {
+	var s string
+	switch {
+	case len(files) == 0:
 		return "-"
+	case len(files) == 1:
+		s = files[0].SHA256
+	default:
+		h := sha256.New()
+		for _, f := range files {
+			fmt.Fprintf(h, "%s %s %s\n", f.SHA256, f.Stamp, f.Name)
+		}
+		s = hex.EncodeToString(h.Sum(nil))
 	}
-	s := files[0].SHA256
 	if len(s) < 12 {
 		return s
 	}

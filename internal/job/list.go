@@ -2,8 +2,11 @@ package job
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"time"
 
@@ -92,8 +95,25 @@ type Restored struct {
 	Dest     string
 	Archive  string
 	Size     int64
+	Date     time.Time // from its name
+	SHA256   string    // of the archive file
 	Manifest *archive.Manifest
 }
+
+// ExtractError is an archive that was found but could not be extracted, or whose
+// content differs from its MANIFEST (Err is then an *archive.ChecksumError or an
+// *archive.MismatchError).
+type ExtractError struct {
+	Dest, Archive string
+	Size          int64
+	Err           error
+}
+
+func (e *ExtractError) Error() string {
+	return fmt.Sprintf("restore %s from %s: %v", e.Archive, e.Dest, e.Err)
+}
+
+func (e *ExtractError) Unwrap() error { return e.Err }
 
 // Restore fetches an archive of j (name, or the newest when empty) from the
 // destination called from (or the first that has it), extracts it into dir and checks
@@ -138,13 +158,18 @@ func Restore(ctx context.Context, j *config.Job, name, from, dir string, opt Opt
 			continue
 		}
 		opt.Log.Info("restoring", "job", j.Name, "dest", l.Dest, "archive", pick.Name, "to", dir)
-		m, err := archive.Extract(ctxReader{ctx, rc}, dir)
+		h := sha256.New()
+		in := io.TeeReader(ctxReader{ctx, rc}, h)
+		m, err := archive.Extract(in, dir)
+		if err == nil { // what the tar reader left (its padding) counts in the checksum
+			_, err = io.Copy(io.Discard, in)
+		}
 		rc.Close()
 		d.Close()
 		if err != nil {
-			return nil, fmt.Errorf("restore %s from %s: %w", pick.Name, l.Dest, err)
+			return nil, &ExtractError{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Err: err}
 		}
-		return &Restored{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Manifest: m}, nil
+		return &Restored{Dest: l.Dest, Archive: pick.Name, Size: pick.Size, Date: pick.Date, SHA256: hex.EncodeToString(h.Sum(nil)), Manifest: m}, nil
 	}
 	if tried == 0 {
 		return nil, fault.WithHint(fmt.Errorf("job %q has no destination named %q", j.Name, from), "see the destination names with `gardien list "+j.Name+"`")

@@ -31,6 +31,9 @@ type File struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	CRC32  uint32 `json:"crc32"`
+	// Stamp is what the source said of the file without reading it (a folder's
+	// modification time and mode, a link's target, a dump's content digest).
+	Stamp string `json:"stamp,omitempty"`
 }
 
 // Record is what the last successful run of a job produced.
