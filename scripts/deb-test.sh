@@ -90,8 +90,8 @@ if grep -Ev '^(#|$|[A-Z]+=)' /etc/cron.d/gardien; then fail "/etc/cron.d/gardien
 diff -u /etc/cron.d/gardien <(gardien cron --quiet --config /etc/gardien/gardien.toml --disabled --user gardien) ||
   fail "the packaged cron file is not what gardien cron writes"
 
-step "the packaged configuration is valid (exit 1: its example servers do not exist; 2 would be invalid)"
-expect 1 runuser -u gardien -- gardien check --config /etc/gardien/gardien.toml
+step "the packaged configuration is valid (without connecting to its example servers)"
+expect 0 runuser -u gardien -- gardien check --config-only --config /etc/gardien/gardien.toml
 
 step "systemd units for the packaged configuration"
 gardien systemd --config /etc/gardien/gardien.toml --user gardien --install --dir "$work/units"

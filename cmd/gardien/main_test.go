@@ -353,3 +353,29 @@ func TestUnwritableLogHint(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+// check --config-only validates the file without connecting anywhere nor writing the
+// log: the packaged example passes it, a wrong key does not.
+func TestCheckConfigOnly(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gardien.toml")
+	if code, _, errOut := gardien(t, "init", "--quiet", "--config", cfg); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	// The example's log is /var/log/gardien: pointing it here shows nothing is written.
+	text, _ := os.ReadFile(cfg)
+	logPath := filepath.Join(dir, "gardien.log")
+	text = bytes.Replace(text, []byte(`file = "/var/log/gardien/gardien.log"`), []byte(`file = "`+logPath+`"`), 1)
+	os.WriteFile(cfg, text, 0o600)
+	code, out, errOut := gardien(t, "--config", cfg, "check", "--config-only")
+	if code != 0 || !strings.Contains(out, "ok (1 job(s))") || strings.Contains(out, "url reachable") {
+		t.Errorf("check --config-only: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(logPath); err == nil {
+		t.Error("check --config-only wrote the log")
+	}
+	os.WriteFile(cfg, append(text, []byte("\n[log]\nmax_fils = 3\n")...), 0o600)
+	if code, _, _ := gardien(t, "--config", cfg, "check", "--config-only"); code != 2 {
+		t.Errorf("an invalid configuration: exit %d, want 2", code)
+	}
+}
