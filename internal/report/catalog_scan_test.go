@@ -163,6 +163,9 @@ type scanner struct {
 	globals map[string]map[string]ast.Expr
 	found   []found
 	seen    map[string]bool
+	// unfollowed lists the hints whose text the scanner cannot follow (a map
+	// lookup, a call into another module): the test cannot check them.
+	unfollowed []string
 }
 
 type fnRef struct {
@@ -423,7 +426,13 @@ func returns(fd *ast.FuncDecl) []*ast.ReturnStmt {
 }
 
 func (s *scanner) add(k sinkKind, e ast.Expr, c ctx) {
-	for _, sh := range s.eval(e, c) {
+	shapes := s.eval(e, c)
+	if k == sinkHint && !slices.ContainsFunc(shapes, func(sh shape) bool { return !sh.empty() }) && !dynamicHint(e) {
+		pos := s.fset.Position(e.Pos())
+		rel, _ := filepath.Rel(s.root, pos.Filename)
+		s.unfollowed = append(s.unfollowed, fmt.Sprintf("%s:%d", rel, pos.Line))
+	}
+	for _, sh := range shapes {
 		if sh.empty() {
 			continue
 		}
@@ -441,6 +450,19 @@ func (s *scanner) add(k sinkKind, e ast.Expr, c ctx) {
 		s.seen[key] = true
 		s.found = append(s.found, found{kind: k, shape: sh, pos: where})
 	}
+}
+
+// dynamicHint reports a hint expression that is collected elsewhere: the hint of an
+// error (fault.Hint(err), h.Hint()), a field read (e.hint, fe.Fix), set where the
+// value is built, or the mail's own translation of a hint.
+func dynamicHint(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.SelectorExpr:
+		return true
+	case *ast.CallExpr:
+		return calledName(e) == "Hint" || calledName(e) == "hintText"
+	}
+	return false
 }
 
 // eval returns the shapes e can take. A value it cannot follow is a hole of kind
@@ -481,8 +503,46 @@ func (s *scanner) eval(e ast.Expr, c ctx) []shape {
 		}
 	case *ast.CallExpr:
 		return s.evalCall(e, c, 0)
+	case *ast.IndexExpr:
+		// hints[code]: every value of a map or slice literal.
+		if lit := s.literalOf(e.X, c); lit != nil {
+			var out []shape
+			for _, el := range lit.Elts {
+				if kv, ok := el.(*ast.KeyValueExpr); ok {
+					el = kv.Value
+				}
+				out = append(out, s.eval(el, ctx{fn: c.fn, file: c.file, depth: c.depth + 1})...)
+			}
+			return dedupe(out)
+		}
 	}
 	return []shape{hole("s")}
+}
+
+// literalOf returns the composite literal a name is declared with, if any.
+func (s *scanner) literalOf(e ast.Expr, c ctx) *ast.CompositeLit {
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	var v ast.Expr
+	if id.Obj == nil {
+		v = s.globals[c.file.dir][id.Name]
+	} else if vs, ok := id.Obj.Decl.(*ast.ValueSpec); ok {
+		for i, n := range vs.Names {
+			if n.Name == id.Name && i < len(vs.Values) {
+				v = vs.Values[i]
+			}
+		}
+	} else if as, ok := id.Obj.Decl.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+		for i, l := range as.Lhs {
+			if li, ok := l.(*ast.Ident); ok && li.Obj == id.Obj {
+				v = as.Rhs[i]
+			}
+		}
+	}
+	lit, _ := v.(*ast.CompositeLit)
+	return lit
 }
 
 // evalCall follows a call: fmt.Sprintf, the size and duration formatters, and the
