@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 //   - else a pattern: the English with placeholders for the values, and the French
 //     that puts the values back, converted to the language's forms (sizes,
 //     durations, dates, plurals);
-//   - else, for a hint made of clauses ("check the user; check the password"), each
-//     clause by the two rules above.
+//   - else, for a sentence made of pieces ("check the user; check the password",
+//     "3 files, 1.2 MB, 2 folders"), each piece by these rules: the separators are
+//     tried in order, outside brackets and quotes, and every piece must translate.
 //
 // What none of these knows stays as it was: an underlying error is quoted verbatim on
 // purpose (it is evidence, and a technician pastes it into a search engine), and a
@@ -28,9 +30,15 @@ import (
 type catalog struct {
 	exact    map[string]string
 	patterns []*pattern
-	clauses  string // what separates the clauses of a hint in English: "; "
-	joinAs   string // and in the translation
+	seps     []separator
+	// words are what gardien writes inside a value ("local socket" for a
+	// PostgreSQL address): translated wherever a {s} value holds them.
+	words    map[string]string
+	replacer *strings.Replacer
 }
+
+// separator is what joins the pieces of a sentence, in English and translated.
+type separator struct{ en, tr string }
 
 // Placeholders of the patterns' English side: what each matches, as the code writes
 // it. {s} is any text, which goes back unchanged; the others are converted.
@@ -49,7 +57,8 @@ var placeholderRe = regexp.MustCompile(`\{(s|q|n|x|g|size|dur|date)\}`)
 
 // pattern is one formatted sentence: "{s}, {size} in {dur}" → "{1}, {2} en {3}".
 // In the French, {N} is the Nth value, converted by its kind; {N|one;many} is a
-// count followed by the singular or plural form ("1 entrée", "3 entrées").
+// count followed by the singular or plural form ("1 entrée", "3 entrées"), and
+// {N?one;many} the form alone, agreeing with count N.
 type pattern struct {
 	en    string
 	re    *regexp.Regexp
@@ -62,9 +71,11 @@ type outPart struct {
 	value int    // 1-based; 0 for literal text
 	one   string // the forms after a count
 	many  string
+	// formOnly writes the form without the count: {1?sauvegardée;sauvegardées}.
+	formOnly bool
 }
 
-var outRe = regexp.MustCompile(`\{(\d+)(?:\|([^;{}]*);([^{}]*))?\}`)
+var outRe = regexp.MustCompile(`\{(\d+)(?:([|?])([^;{}]*);([^{}]*))?\}`)
 
 // newPattern compiles an entry; the catalogue is built at start-up, so an entry that
 // does not compile is a programming error and panics (as regexp.MustCompile does).
@@ -97,7 +108,8 @@ func newPattern(en, fr string) *pattern {
 			if p.kinds[n-1] != "n" {
 				panic(fmt.Sprintf("catalogue: %q gives plural forms to value %d of %q, which is not a count", fr, n, en))
 			}
-			op.one, op.many = fr[m[4]:m[5]], fr[m[6]:m[7]]
+			op.one, op.many = fr[m[6]:m[7]], fr[m[8]:m[9]]
+			op.formOnly = fr[m[4]:m[5]] == "?"
 		}
 		p.out = append(p.out, op)
 		last = m[1]
@@ -117,7 +129,7 @@ func (p *pattern) match(s string) ([]string, bool) {
 	return m[1:], true
 }
 
-func (p *pattern) render(values []string) string {
+func (p *pattern) render(values []string, words *strings.Replacer) string {
 	var b strings.Builder
 	for _, o := range p.out {
 		if o.value == 0 {
@@ -130,8 +142,19 @@ func (p *pattern) render(values []string) string {
 			if n, _ := strconv.Atoi(v); n < 2 { // French: 0 and 1 take the singular
 				form = o.one
 			}
-			b.WriteString(v + " " + form)
+			if !o.formOnly {
+				b.WriteString(v + " ")
+			}
+			b.WriteString(form)
 			continue
+		}
+		if p.kinds[o.value-1] == "s" {
+			// A value gardien built may hold its own words and sizes: "local
+			// socket", "Specibike 12.3 MB, Specibike_test 1.2 MB".
+			if words != nil {
+				v = words.Replace(v)
+			}
+			v = sizeIn.ReplaceAllStringFunc(v, sizeFR)
 		}
 		b.WriteString(convertFR(p.kinds[o.value-1], v))
 	}
@@ -159,6 +182,9 @@ func convertFR(kind, v string) string {
 	return v
 }
 
+// sizeIn finds the sizes that Bytes wrote inside a value.
+var sizeIn = regexp.MustCompile(`\b\d+(?:\.\d)? [kMGTP]?B\b`)
+
 // sizeFR turns a size written by Bytes ("812.4 MB") into French ("812,4 Mo").
 func sizeFR(s string) string {
 	num, unit, ok := strings.Cut(s, " ")
@@ -170,59 +196,103 @@ func sizeFR(s string) string {
 
 // translate returns s in the catalogue's language, and whether it knew how.
 func (c *catalog) translate(s string) (string, bool) {
-	if s == "" {
-		return s, true
-	}
-	if t, ok := c.one(s); ok {
-		return t, true
-	}
-	if c.clauses != "" && strings.Contains(s, c.clauses) {
-		parts := strings.Split(s, c.clauses)
-		for i, p := range parts {
-			t, ok := c.one(p)
-			if !ok {
-				return s, false
-			}
-			parts[i] = t
-		}
-		return strings.Join(parts, c.joinAs), true
-	}
-	return s, false
+	t, _, ok := c.tr(s, c.seps)
+	return t, ok
 }
 
-func (c *catalog) one(s string) (string, bool) {
+// values returns the values that the patterns translating s took from it. The test
+// checks that they are the code's values, not English words a pattern swallowed.
+func (c *catalog) values(s string) [][]string {
+	_, v, _ := c.tr(s, c.seps)
+	return v
+}
+
+// tr translates s whole, or else piece by piece: split by the first of seps that
+// splits it, the pieces grouped so that each group translates. The shortest groups
+// are tried first, so that a general pattern ("{s}, {size}") does not take words of
+// the list as its value; a piece that needs its neighbour ("{n} sockets, pipes or
+// devices left out") is found with it.
+func (c *catalog) tr(s string, seps []separator) (string, [][]string, bool) {
+	if s == "" {
+		return s, nil, true
+	}
+	if t, v, ok := c.one(s); ok {
+		return t, v, true
+	}
+	for i, sep := range seps {
+		parts := splitOutside(s, sep.en)
+		if len(parts) < 2 {
+			continue
+		}
+		type done struct {
+			out    []string
+			values [][]string
+		}
+		best := make([]*done, len(parts)+1) // best[j]: parts[:j] translated
+		best[0] = &done{}
+		for j := 1; j <= len(parts); j++ {
+			for k := j - 1; k >= 0; k-- {
+				if best[k] == nil {
+					continue
+				}
+				seg := strings.Join(parts[k:j], sep.en)
+				t, v, ok := c.one(seg)
+				if !ok && j-k == 1 {
+					t, v, ok = c.tr(seg, seps[i+1:])
+				}
+				if ok {
+					best[j] = &done{append(slices.Clone(best[k].out), t), append(slices.Clone(best[k].values), v...)}
+					break
+				}
+			}
+		}
+		if d := best[len(parts)]; d != nil {
+			return strings.Join(d.out, sep.tr), d.values, true
+		}
+		return s, nil, false
+	}
+	return s, nil, false
+}
+
+// splitOutside splits s at each sep that is outside brackets and double quotes: the
+// pieces of "a (b; c); d" are "a (b; c)" and "d".
+func splitOutside(s, sep string) []string {
+	var parts []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case '(', '[':
+			if !quoted {
+				depth++
+			}
+		case ')', ']':
+			if !quoted && depth > 0 {
+				depth--
+			}
+		}
+		if depth == 0 && !quoted && strings.HasPrefix(s[i:], sep) {
+			parts = append(parts, s[start:i])
+			start = i + len(sep)
+			i += len(sep) - 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// one translates s by an exact entry or a pattern, and returns the values the
+// pattern took.
+func (c *catalog) one(s string) (string, [][]string, bool) {
 	if t, ok := c.exact[s]; ok {
-		return t, true
+		return t, nil, true
 	}
 	for _, p := range c.patterns {
 		if v, ok := p.match(s); ok {
-			return p.render(v), true
+			return p.render(v, c.replacer), [][]string{v}, true
 		}
 	}
-	return s, false
-}
-
-// values returns, for each pattern that translates a piece of s (s, or one of its
-// clauses), the values it took from s. The test checks that
-// the values are the code's values, not English words a pattern swallowed.
-func (c *catalog) values(s string) [][]string {
-	pieces := []string{s}
-	if _, ok := c.one(s); !ok && c.clauses != "" {
-		pieces = strings.Split(s, c.clauses)
-	}
-	var out [][]string
-	for _, p := range pieces {
-		if _, ok := c.exact[p]; ok {
-			continue
-		}
-		for _, pt := range c.patterns {
-			if v, ok := pt.match(p); ok {
-				out = append(out, v)
-				break
-			}
-		}
-	}
-	return out
+	return s, nil, false
 }
 
 // retryNote is what fault.Retry appends to the error of an operation it retried.
@@ -237,6 +307,14 @@ func (lc *locale) text(s string) string {
 	}
 	if t, ok := lc.details.translate(s); ok {
 		return t
+	}
+	// A job with several sources puts the source's name before what it wrote
+	// ("db: 6.6 MB, 1 entries"); a name has no space, unlike the operation that
+	// begins an error ("dial tcp …").
+	if name, rest, ok := strings.Cut(s, ": "); ok && name != "" && !strings.ContainsAny(name, " /\"") {
+		if t, ok := lc.details.translate(rest); ok {
+			return name + lc.sep + t
+		}
 	}
 	if m := retryNote.FindStringSubmatch(s); m != nil {
 		return lc.text(m[1]) + fmt.Sprintf(lc.retried, m[2])
@@ -268,9 +346,20 @@ func frenchTypography(s string) string {
 	return b.String()
 }
 
+// withWords sets the words translated inside values.
+func (c *catalog) withWords(words map[string]string) *catalog {
+	c.words = words
+	var pairs []string
+	for en, tr := range words {
+		pairs = append(pairs, en, tr)
+	}
+	c.replacer = strings.NewReplacer(pairs...)
+	return c
+}
+
 // newCatalog builds a catalogue from its entries, French typography applied.
-func newCatalog(exact map[string]string, patterns [][2]string, clauses, joinAs string) *catalog {
-	c := &catalog{exact: map[string]string{}, clauses: clauses, joinAs: joinAs}
+func newCatalog(exact map[string]string, patterns [][2]string, seps ...separator) *catalog {
+	c := &catalog{exact: map[string]string{}, seps: seps}
 	for en, fr := range exact {
 		c.exact[en] = frenchTypography(fr)
 	}

@@ -14,9 +14,19 @@ package report
 // here.
 
 var (
-	frenchHints   = newCatalog(hintsFR, hintPatternsFR, "; ", nb+"; ")
-	frenchDetails = newCatalog(detailsFR, detailPatternsFR, "", "")
+	// A hint may be made of clauses ("check the user; check the password"), a detail
+	// of a list ("3 files, 1.2 MB, 2 folders"): what the catalogue lacks as a whole, it
+	// translates piece by piece.
+	frenchHints   = newCatalog(hintsFR, hintPatternsFR, separator{"; ", nb + "; "}).withWords(valueWordsFR)
+	frenchDetails = newCatalog(detailsFR, detailPatternsFR, separator{"; ", nb + "; "}, separator{", ", ", "}).withWords(valueWordsFR)
 )
+
+// valueWordsFR: what gardien writes inside a value that a pattern takes as {s}.
+var valueWordsFR = map[string]string{
+	"local socket":      "socket local",      // a PostgreSQL address without host (pg.Conninfo.Describe)
+	"the role":          "le rôle",           // a PostgreSQL role not named (pg.Classify)
+	"the shell command": "la commande shell", // a command source run by a shell
+}
 
 // hintsFR: every fixed hint, word for word in meaning.
 var hintsFR = map[string]string{
@@ -183,6 +193,96 @@ var hintsFR = map[string]string{
 	"the monitoring service refused the ping: check the URL in [notify]":                              "le service de supervision a refusé le ping : vérifiez l'URL dans [notify]",
 	"the monitoring service is in trouble: it will report the missing ping itself":                    "le service de supervision est en difficulté : il signalera lui-même le ping manquant",
 
+	// internal/dest: s3
+	"write it like \"s3://bucket/prefix\", with the server in endpoint":                                                                                                                              "écrivez-la sous la forme \"s3://bucket/prefix\", avec le serveur dans endpoint",
+	"remove it from the url: s3 logs in with access_key and secret_key (or secret_key_file)":                                                                                                         "retirez-le de l'url : s3 se connecte avec access_key et secret_key (ou secret_key_file)",
+	"put the server in endpoint (\"minio.example.org:9000\") and write the url like \"s3://bucket/prefix\"":                                                                                          "mettez le serveur dans endpoint (\"minio.example.org:9000\") et écrivez l'url sous la forme \"s3://bucket/prefix\"",
+	"give the options as keys of the destination (endpoint, region, path_style)":                                                                                                                     "donnez les options comme clés de la destination (endpoint, region, path_style)",
+	"a bucket name has 3 to 63 lowercase letters, digits, dots and hyphens, and starts and ends with a letter or a digit":                                                                            "un nom de bucket compte de 3 à 63 minuscules, chiffres, points et tirets, et commence et finit par une lettre ou un chiffre",
+	"write the prefix like \"s3://bucket/archives/db\"":                                                                                                                                              "écrivez le préfixe sous la forme \"s3://bucket/archives/db\"",
+	"use https (\"https://s3.amazonaws.com\"), or set allow_insecure = true on a network you trust":                                                                                                  "utilisez https (\"https://s3.amazonaws.com\"), ou mettez allow_insecure = true sur un réseau de confiance",
+	"use https (\"https://\"), or set allow_insecure = true on a network you trust":                                                                                                                  "utilisez https (\"https://\"), ou mettez allow_insecure = true sur un réseau de confiance",
+	"remove allow_insecure: certificates are always verified, set ca_file for a private authority":                                                                                                   "retirez allow_insecure : les certificats sont toujours vérifiés ; renseignez ca_file pour une autorité privée",
+	"write the endpoint with https (\"https://s3.amazonaws.com\") or remove ca_file":                                                                                                                 "écrivez endpoint avec https (\"https://s3.amazonaws.com\") ou retirez ca_file",
+	"write the endpoint with https (\"https://\") or remove ca_file":                                                                                                                                 "écrivez endpoint avec https (\"https://\") ou retirez ca_file",
+	"write it like \"eu-west-3\" (your provider's documentation names it), or leave it out to ask the server":                                                                                        "écrivez-la sous la forme \"eu-west-3\" (la documentation de votre fournisseur la donne), ou omettez-la pour la demander au serveur",
+	"set access_key and secret_key_file (a file readable only by gardien's user) to a key allowed to list, read, write and delete in the bucket":                                                     "renseignez access_key et secret_key_file (un fichier lisible par le seul utilisateur de gardien) avec une clé autorisée à lister, lire, écrire et supprimer dans le bucket",
+	"set access_key, the key id that goes with secret_key":                                                                                                                                           "renseignez access_key, l'identifiant de la clé qui va avec secret_key",
+	"set secret_key_file to a file holding the secret, or secret_key = \"${S3_SECRET_KEY}\"":                                                                                                         "indiquez dans secret_key_file un fichier qui contient le secret, ou secret_key = \"${S3_SECRET_KEY}\"",
+	"copy the key id again, without spaces":                                                                                                                                                          "recopiez l'identifiant de la clé, sans espaces",
+	"remove it: s3 logs in with access_key and secret_key (or secret_key_file)":                                                                                                                      "retirez cette clé : s3 se connecte avec access_key et secret_key (ou secret_key_file)",
+	"write it like \"minio.example.org:9000\" or \"https://s3.fr-par.scw.cloud\", or leave it out for AWS":                                                                                           "écrivez-le sous la forme \"minio.example.org:9000\" ou \"https://s3.fr-par.scw.cloud\", ou omettez-le pour AWS",
+	"use a port number between 1 and 65535":                                                                                                                                                          "indiquez un numéro de port entre 1 et 65535",
+	"ca_file must be a PEM file holding the certificate of the authority that signed the server's, readable by gardien's user":                                                                       "ca_file doit être un fichier PEM, lisible par l'utilisateur de gardien, qui contient le certificat de l'autorité qui a signé celui du serveur",
+	"check endpoint: it names the server, like \"minio.example.org:9000\"":                                                                                                                           "vérifiez endpoint : il désigne le serveur, comme \"minio.example.org:9000\"",
+	"the server does not know this access key: check access_key, and that the key is active on this server (endpoint)":                                                                               "le serveur ne connaît pas cette clé d'accès : vérifiez access_key, et que la clé est active sur ce serveur (endpoint)",
+	"the secret key does not match the access key: check secret_key (secret_key_file) and that it has no stray space or line break":                                                                  "la clé secrète ne correspond pas à la clé d'accès : vérifiez secret_key (secret_key_file), et qu'elle ne contient ni espace ni saut de ligne en trop",
+	"access denied: check access_key and secret_key (secret_key_file), and that the key may list, read, write and delete in the bucket (s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject)": "accès refusé : vérifiez access_key et secret_key (secret_key_file), et que la clé peut lister, lire, écrire et supprimer dans le bucket (s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject)",
+	"the bucket is in another region: set region to the bucket's (the provider's console shows it)":                                                                                                  "le bucket est dans une autre région : indiquez dans region celle du bucket (la console du fournisseur l'affiche)",
+	"this machine's clock is off by more than 15 minutes: synchronise it (systemd-timesyncd, chrony or ntp)":                                                                                         "l'horloge de cette machine est décalée de plus de 15 minutes : synchronisez-la (systemd-timesyncd, chrony ou ntp)",
+	"the server refuses the bucket name: check it in the url":                                                                                                                                        "le serveur refuse le nom du bucket : vérifiez-le dans l'url",
+	"no space left for the archive: free space in the bucket or raise its quota, or lower keep_days":                                                                                                 "plus de place pour l'archive : libérez de la place dans le bucket ou relevez son quota, ou réduisez keep_days",
+	"the file is not in the bucket: `gardien list` shows what is there":                                                                                                                              "le fichier n'est pas dans le bucket : `gardien list` montre ce qui s'y trouve",
+	"the server does not implement this S3 operation: check that the endpoint is an S3 server":                                                                                                       "le serveur ne connaît pas cette opération S3 : vérifiez que endpoint désigne bien un serveur S3",
+	"if it persists, check the server":                                                                                                                                                               "si cela persiste, vérifiez le serveur",
+	"the S3 server refused the request: see its message above":                                                                                                                                       "le serveur S3 a refusé la requête : voyez son message ci-dessus",
+	"`gardien check` tests the connection":                                                                                                                                                           "`gardien check` teste la connexion",
+
+	// internal/source: postgres (and internal/pg)
+	"check databases in [job.source]: names are case-sensitive (see them with psql -l)":                                                                               "vérifiez databases dans [job.source] : les noms tiennent compte de la casse (psql -l les affiche)",
+	"check dsn, host, port and sslmode in [job.source]":                                                                                                               "vérifiez dsn, host, port et sslmode dans [job.source]",
+	"peer authentication takes the operating system user: run gardien as that user, or connect over TCP (host = \"127.0.0.1\") with a password_file":                  "l'authentification peer prend l'utilisateur du système : lancez gardien sous cet utilisateur, ou connectez-vous en TCP (host = \"127.0.0.1\") avec un password_file",
+	"no such role on the server: set username in [job.source] (without it, the name of the operating system user gardien runs as is used)":                            "ce rôle n'existe pas sur le serveur : renseignez username dans [job.source] (à défaut, c'est le nom de l'utilisateur système sous lequel tourne gardien qui sert)",
+	"that database does not exist: name an existing one in dsn (\"postgres\" exists on every server)":                                                                 "cette base n'existe pas : indiquez-en une qui existe dans dsn (\"postgres\" existe sur tout serveur)",
+	"the server is busy or starting: the connection is retried":                                                                                                       "le serveur est occupé ou en train de démarrer : la connexion est retentée",
+	"no PostgreSQL socket there: the server does not run on this machine, or uses another port or socket directory (set host and port in [job.source])":               "pas de socket PostgreSQL à cet endroit : le serveur ne tourne pas sur cette machine, ou il utilise un autre port ou un autre répertoire de socket (renseignez host et port dans [job.source])",
+	"no PostgreSQL socket there: the server does not run on this machine, or uses another port or socket directory (set host and port)":                               "pas de socket PostgreSQL à cet endroit : le serveur ne tourne pas sur cette machine, ou il utilise un autre port ou un autre répertoire de socket (renseignez host et port)",
+	"the server does not offer TLS: enable ssl in its postgresql.conf, or set sslmode = \"disable\" if the network to it is trusted":                                  "le serveur ne propose pas TLS : activez ssl dans son postgresql.conf, ou mettez sslmode = \"disable\" si le réseau jusqu'à lui est de confiance",
+	"the server's certificate was not accepted: set ca_file to the authority that signed it, and connect with the name it was issued for (sslmode = \"verify-full\")": "le certificat du serveur n'a pas été accepté : indiquez dans ca_file l'autorité qui l'a signé, et connectez-vous avec le nom pour lequel il a été émis (sslmode = \"verify-full\")",
+	"the server's pg_hba.conf has no line for this host, user and database: add one (e.g. \"host all USER ADDRESS/32 scram-sha-256\") and reload PostgreSQL":          "le pg_hba.conf du serveur n'a pas de ligne pour cet hôte, cet utilisateur et cette base : ajoutez-en une (par exemple \"host all USER ADDRESS/32 scram-sha-256\") et rechargez PostgreSQL",
+	"the server's pg_hba.conf has no line for this host, user and database: add one and reload PostgreSQL":                                                            "le pg_hba.conf du serveur n'a pas de ligne pour cet hôte, cet utilisateur et cette base : ajoutez-en une et rechargez PostgreSQL",
+	"the connection to PostgreSQL broke off: check the server's log":                                                                                                  "la connexion à PostgreSQL a été coupée : consultez le journal du serveur",
+	"the dump is retried": "le dump est relancé",
+	"TLS to the server failed: set ca_file to the authority that signed its certificate, use the host name it was issued for, or sslmode = \"disable\" on a trusted network": "la connexion TLS au serveur a échoué : indiquez dans ca_file l'autorité qui a signé son certificat, utilisez le nom d'hôte pour lequel il a été émis, ou sslmode = \"disable\" sur un réseau de confiance",
+	"pg_dump could not connect: check host, port and sslmode in [job.source] (`gardien check` tests the connection)":                                                         "pg_dump n'a pas pu se connecter : vérifiez host, port et sslmode dans [job.source] (`gardien check` teste la connexion)",
+	"the server asks for a password: set password_file in [job.source]":                                                                                                      "le serveur demande un mot de passe : renseignez password_file dans [job.source]",
+	"PostgreSQL does not listen there: check that it runs (systemctl status postgresql), host and port (default 5432), and listen_addresses in postgresql.conf":              "PostgreSQL n'écoute pas à cette adresse : vérifiez qu'il tourne (systemctl status postgresql), host et port (5432 par défaut), et listen_addresses dans postgresql.conf",
+	"the database vanished between the listing and its dump (dropped or renamed?): run again":                                                                                "la base a disparu entre la liste et son dump (supprimée ou renommée ?) : relancez",
+	"the database has more tables than a dump can lock: raise max_locks_per_transaction in postgresql.conf (e.g. 256) and restart PostgreSQL":                                "la base a plus de tables qu'un dump ne peut en verrouiller : augmentez max_locks_per_transaction dans postgresql.conf (par exemple 256) et redémarrez PostgreSQL",
+	"a table was locked by another session (a migration, VACUUM FULL?): the dump is retried":                                                                                 "une table était verrouillée par une autre session (une migration, un VACUUM FULL ?) : le dump est relancé",
+	"schedule the job at a quieter time if it persists":                                                                                                                      "si cela persiste, planifiez la tâche à une heure plus calme",
+
+	// internal/source: directory
+	"path in [job.source] must name a folder":                                                                                                  "path dans [job.source] doit désigner un dossier",
+	"the folder does not exist: check path in [job.source] (is the share it lives on mounted?)":                                                "le dossier n'existe pas : vérifiez path dans [job.source] (le partage qui le porte est-il monté ?)",
+	"the user gardien runs as may not open the folder: give it read and execute access (chmod, setfacl), or run gardien as the folder's owner": "l'utilisateur sous lequel tourne gardien ne peut pas ouvrir le dossier : donnez-lui les droits de lecture et d'exécution (chmod, setfacl), ou lancez gardien sous le propriétaire du dossier",
+	"the folder is very large or its storage slow (a stalled network share?): raise timeout in [job.source]":                                   "le dossier est très gros ou son stockage lent (un partage réseau bloqué ?) : augmentez timeout dans [job.source]",
+	"give the user gardien runs as read access to these files (chmod, setfacl), or list them in exclude":                                       "donnez à l'utilisateur sous lequel tourne gardien le droit de lire ces fichiers (chmod, setfacl), ou listez-les dans exclude",
+	"without strict = true they are left out with a warning":                                                                                   "sans strict = true, ils sont laissés de côté avec un avertissement",
+	"the disk holding the folder returned an error: check the system log (dmesg) and the disk":                                                 "le disque qui porte le dossier a renvoyé une erreur : consultez le journal du système (dmesg) et vérifiez le disque",
+	"something writes in the folder during the run: schedule the job at a quieter time":                                                        "quelque chose écrit dans le dossier pendant l'exécution : planifiez la tâche à une heure plus calme",
+	"the next run archives these files again":                                                                                                  "la prochaine exécution archivera de nouveau ces fichiers",
+
+	// internal/source: command
+	"install the program, or write its full path in command (cron's PATH is short: /usr/bin:/bin)":                            "installez le programme, ou écrivez son chemin complet dans command (le PATH de cron est court : /usr/bin:/bin)",
+	"the command must write the dump on its standard output: no --result-file, no > redirection":                              "la commande doit écrire le dump sur sa sortie standard : pas de --result-file, pas de redirection >",
+	"raise timeout in [job.source] if the dump truly takes that long, or find what it waits for (a lock, a password prompt?)": "augmentez timeout dans [job.source] si le dump prend vraiment autant de temps, ou cherchez ce qu'il attend (un verrou, une demande de mot de passe ?)",
+	"see the command's own message": "voyez le message de la commande elle-même",
+	"the staging directory is full: free space there, or set staging_dir in [job.archive]": "le répertoire de préparation est plein : libérez-y de la place, ou changez staging_dir dans [job.archive]",
+
+	// internal/job: several sources, gardien verify, gardien restore
+	"nothing changed in the source since the last run: if that is expected (a quiet database, a folder nobody writes to), set on_unchanged = \"archive\" in [job.archive]": "rien n'a changé dans la source depuis la dernière exécution : si c'est normal (une base peu active, un dossier où personne n'écrit), mettez on_unchanged = \"archive\" dans [job.archive]",
+	"wait for the other verify of this job to finish":                                                                                                "attendez la fin de l'autre vérification de cette tâche",
+	"keep the archives of the other destinations, and check that storage":                                                                            "gardez les archives des autres destinations, et vérifiez ce stockage",
+	"the archive is damaged or truncated (an interrupted upload?): verify an older one with `gardien verify JOB NAME`, and see `gardien list JOB`":   "l'archive est abîmée ou tronquée (un envoi interrompu ?) : vérifiez-en une plus ancienne avec `gardien verify JOB NAME`, et voyez `gardien list JOB`",
+	"the query fails on the restored data: check query in [job.verify] against the application's tables":                                             "la requête échoue sur les données restaurées : confrontez query dans [job.verify] aux tables de l'application",
+	"the dump restores but its data is not what was expected: check the database the dump comes from (an emptied table?) and expect in [job.verify]": "le dump se restaure mais ses données ne sont pas celles attendues : vérifiez la base d'où vient le dump (une table vidée ?) et expect dans [job.verify]",
+	"the next verify of this job drops it too":                                                                                                       "la prochaine vérification de cette tâche la supprimera aussi",
+	"restore its files with --to DIR":                                                                                                                "restaurez ses fichiers avec --to DIR",
+	"restore the files with --to DIR":                                                                                                                "restaurez les fichiers avec --to DIR",
+	"name one of them with --dump":                                                                                                                   "désignez l'un d'eux avec --dump",
+	"check staging_dir in [job.archive]: it must be writable and have room for the archive's content":                                                "vérifiez staging_dir dans [job.archive] : gardien doit pouvoir y écrire, et y trouver la place du contenu de l'archive",
+
 	// cmd/gardien
 	"run it as root (sudo gardien cron --install), or pass --file":                              "lancez la commande en root (sudo gardien cron --install), ou passez --file",
 	"run it as root (sudo gardien cron --uninstall)":                                            "lancez la commande en root (sudo gardien cron --uninstall)",
@@ -262,6 +362,51 @@ var hintPatternsFR = [][2]string{
 	{"the file is not in {s}: `gardien list` shows the archives there", "le fichier n'est pas dans {1} : `gardien list` montre les archives qui s'y trouvent"},
 	{"the folder {s} does not exist on the server and could not be created: check the path in url (Nextcloud: /remote.php/dav/files/USER/folder), and that the share exists",
 		"le dossier {1} n'existe pas sur le serveur et n'a pas pu être créé : vérifiez le chemin dans url (Nextcloud : /remote.php/dav/files/USER/folder), et que le partage existe"},
+
+	// internal/dest: s3
+	{"use https (\"https://{s}\"), or set allow_insecure = true on a network you trust", "utilisez https (\"https://{1}\"), ou mettez allow_insecure = true sur un réseau de confiance"},
+	{"write the endpoint with https (\"https://{s}\") or remove ca_file", "écrivez endpoint avec https (\"https://{1}\") ou retirez ca_file"},
+	{"the server at {s} speaks plain http: enable TLS on it, or write endpoint = \"http://{s}\" with allow_insecure = true on a network you trust",
+		"le serveur {1} parle http en clair : activez-y TLS, ou écrivez endpoint = \"http://{2}\" avec allow_insecure = true sur un réseau de confiance"},
+	{"bucket not found: create it or check the name and region (bucket {q} on {s})", "bucket introuvable : créez-le, ou vérifiez son nom et sa région (bucket {1} sur {2})"},
+	{"the bucket is in region {s}: set region = {q}", "le bucket est dans la région {1} : mettez region = {2}"},
+	{"the S3 server is overloaded or failing (HTTP {n}): the run can be retried", "le serveur S3 est surchargé ou en erreur (HTTP {1}) : une nouvelle exécution peut réussir"},
+	{"the S3 server is overloaded or failing ({s}): the run can be retried", "le serveur S3 est surchargé ou en erreur ({1}) : une nouvelle exécution peut réussir"},
+
+	// internal/source: postgres (and internal/pg)
+	{"PostgreSQL refused the password of {s}: check password or password_file (or the password in dsn) in [job.source]",
+		"PostgreSQL a refusé le mot de passe de {1} : vérifiez password ou password_file (ou le mot de passe dans dsn) dans [job.source]"},
+	{"the server's pg_hba.conf has no line for this host, user and database: add one (e.g. \"host all {s} ADDRESS/32 scram-sha-256\") and reload PostgreSQL",
+		"le pg_hba.conf du serveur n'a pas de ligne pour cet hôte, cet utilisateur et cette base : ajoutez-en une (par exemple \"host all {1} ADDRESS/32 scram-sha-256\") et rechargez PostgreSQL"},
+	{"PostgreSQL does not listen on {s}: check that it runs (systemctl status postgresql), the port (default 5432) and listen_addresses in postgresql.conf",
+		"PostgreSQL n'écoute pas sur {1} : vérifiez qu'il tourne (systemctl status postgresql), le port (5432 par défaut) et listen_addresses dans postgresql.conf"},
+	{"the role {s} may not create databases: ALTER ROLE {s} CREATEDB, or use another role", "le rôle {1} n'a pas le droit de créer des bases : ALTER ROLE {2} CREATEDB, ou utilisez un autre rôle"},
+	{"{s} may not read everything in this database: GRANT pg_read_all_data TO {s} (PostgreSQL 14 and later), grant it SELECT on the tables named, or dump as the database's owner",
+		"{1} n'a pas le droit de tout lire dans cette base : GRANT pg_read_all_data TO {2} (PostgreSQL 14 et suivants), accordez-lui SELECT sur les tables citées, ou faites le dump en tant que propriétaire de la base"},
+	{"install the PostgreSQL client programs: apt install postgresql-client (of the server's version or newer), or set {s} to its path, e.g. \"/usr/lib/postgresql/15/bin/{s}\"",
+		"installez les programmes clients de PostgreSQL : apt install postgresql-client (de la version du serveur, ou plus récente), ou indiquez son chemin dans {1}, par exemple \"/usr/lib/postgresql/15/bin/{2}\""},
+	// NN is the server's major version once pg.Classify has read it.
+	{"the {s} of this machine is older than the server: install the client of the server's version (apt install postgresql-client-NN, from apt.postgresql.org when Debian has not got it), or set {s} to its path, e.g. /usr/lib/postgresql/NN/bin/{s}",
+		"le {1} de cette machine est plus ancien que le serveur : installez le client de la version du serveur (apt install postgresql-client-NN, depuis apt.postgresql.org si Debian ne l'a pas), ou indiquez son chemin dans {2}, par exemple /usr/lib/postgresql/NN/bin/{3}"},
+	{"the {s} of this machine is older than the server: install the client of the server's version (apt install postgresql-client-{n}, from apt.postgresql.org when Debian has not got it), or set {s} to its path, e.g. /usr/lib/postgresql/{n}/bin/{s}",
+		"le {1} de cette machine est plus ancien que le serveur : installez le client de la version du serveur (apt install postgresql-client-{2}, depuis apt.postgresql.org si Debian ne l'a pas), ou indiquez son chemin dans {3}, par exemple /usr/lib/postgresql/{4}/bin/{5}"},
+	{"set {s} to PostgreSQL's {s}", "indiquez dans {1} le {2} de PostgreSQL"},
+	{"see {s}'s message above", "voyez le message de {1} ci-dessus"},
+	{"the same {s} run by hand shows more (gardien --verbose logs its command line)", "le même {1}, lancé à la main, en dit plus (gardien --verbose journalise sa ligne de commande)"},
+	{"the {s} took longer than timeout in [job.source]: raise it, or check what slows the server", "le {1} a duré plus que timeout dans [job.source] : augmentez-le, ou cherchez ce qui ralentit le serveur"},
+
+	// internal/source: command
+	{"run it by hand, as the user gardien runs as, to see more: {s}", "lancez-la à la main, sous l'utilisateur de gardien, pour en voir plus : {1}"},
+
+	// internal/job: gardien verify, gardien restore
+	{"choose one with --dump, e.g. --dump {s}", "choisissez-en un avec --dump, par exemple --dump {1}"},
+	{"give its path in the archive with --dump, e.g. --dump {s}", "donnez son chemin dans l'archive avec --dump, par exemple --dump {1}"},
+	{"the archive on {s} is not what was sent: its storage altered it", "l'archive sur {1} n'est pas celle qui a été envoyée : son stockage l'a altérée"},
+	{"the archive on {s} is not the one sent, though it is consistent: was it replaced? Check who writes there",
+		"l'archive sur {1} n'est pas celle qui a été envoyée, bien qu'elle soit cohérente : a-t-elle été remplacée ? Vérifiez qui écrit à cet endroit"},
+	{"the archive was made by another job or an older configuration: check with `gardien list {s}`",
+		"l'archive a été faite par une autre tâche ou par une ancienne configuration : vérifiez avec `gardien list {1}`"},
+	{"drop it by hand (DROP DATABASE gardien_verify_{s}_{s}_{n})", "supprimez-la à la main (DROP DATABASE gardien_verify_{1}_{2}_{3})"},
 }
 
 // detailsFR: the fixed details and causes the job writes.
@@ -272,11 +417,22 @@ var detailsFR = map[string]string{
 	"the dump is unchanged; nothing is sent, nothing is deleted (on_unchanged = \"skip\")": "le dump n'a pas changé : rien n'est envoyé, rien n'est supprimé (on_unchanged = \"skip\")",
 	"write, list, read and delete work":                                                    "écriture, liste, lecture et suppression fonctionnent",
 	"transport none: no mail is sent":                                                      "transport none : aucun mail n'est envoyé",
+	"archived anyway (on_unchanged = \"archive\")":                                         "archivé quand même (on_unchanged = \"archive\")",
+	// Counts: "1 file" is written apart from "{n} files".
+	"1 file":   "1 fichier",
+	"1 folder": "1 dossier",
+	"1 link":   "1 lien",
+	// gardien verify
+	"SHA-256 as in the MANIFEST":                    "SHA-256 conformes au MANIFEST",
+	"target as in the MANIFEST":                     "cible conforme au MANIFEST",
+	"not restored: set restore_dsn in [job.verify]": "non restauré : renseignez restore_dsn dans [job.verify]",
+	"the archive holds no pg_dump custom-format dump, though the job has a postgres source": "l'archive ne contient aucun dump pg_dump au format custom, alors que la tâche a une source postgres",
 }
 
 // detailPatternsFR: the details and causes that carry values. Sizes, durations,
 // dates and decimals are converted by their placeholder; a count takes the French
-// plural with {N|singular;plural}. The first that matches wins.
+// plural with {N|singular;plural} ("3 entrées"), or {N?singular;plural} for the word
+// alone. The first that matches wins.
 var detailPatternsFR = [][2]string{
 	// url reachable, zip downloaded, expected file present
 	{"HTTP {s}, {size} in {dur}", "HTTP {1}, {2} en {3}"},
@@ -306,6 +462,9 @@ var detailPatternsFR = [][2]string{
 
 	// archive created, transfer done
 	{"{s}, {size} in {dur}, sha256 read back ok", "{1}, {2} en {3}, sha256 vérifié à la relecture"},
+	// A count of files, before the archive's name that the next pattern takes.
+	{"1 file, {size} in {dur}", "1 fichier, {1} en {2}"},
+	{"{n} files, {size} in {dur}", "{1|fichier;fichiers}, {2} en {3}"},
 	{"{s}, {size} in {dur}", "{1}, {2} en {3}"},
 	{"{s} is already there: the suspicious archive does not replace it", "{1} est déjà présente : l'archive suspecte ne la remplace pas"},
 	{"dry run: would upload {s} ({size})", "simulation : {1} ({2}) serait envoyée"},
@@ -321,6 +480,67 @@ var detailPatternsFR = [][2]string{
 		"{1|archive conservée;archives conservées} (keep_days = 0 les conserve toutes), {2|fichier temporaire abandonné supprimé;fichiers temporaires abandonnés supprimés}"},
 	{"{n} kept (keep_days = 0 keeps every archive)", "{1|archive conservée;archives conservées} (keep_days = 0 les conserve toutes)"},
 	{"{n} deletion(s) failed", "{1|suppression a échoué;suppressions ont échoué}"},
+
+	// Several sources, and the sources other than https-zip.
+	{"unchanged since run {s} of {date} (same size and stamp as then; sha256 then {s}), archived anyway (on_unchanged = \"archive\")",
+		"dump inchangé depuis l'exécution {1} du {2} (même taille et même horodatage ; sha256 relevé alors : {3}), archivé quand même (on_unchanged = \"archive\")"},
+	{"the dump is unchanged since run {s} of {date} (same size and stamp as then; sha256 then {s})",
+		"le dump n'a pas changé depuis l'exécution {1} du {2} (même taille et même horodatage ; sha256 relevé alors : {3})"},
+	{"unchanged since run {s} of {date} (same size and stamp as then; sha256 then {s})",
+		"dump inchangé depuis l'exécution {1} du {2} (même taille et même horodatage ; sha256 relevé alors : {3})"},
+	{"{s}: folder readable", "{1} : dossier lisible"},
+	{"{s}: 1 file", "{1} : 1 fichier"},
+	{"{s}: {n} files", "{1} : {2|fichier;fichiers}"},
+	{"{n} files", "{1|fichier;fichiers}"},
+	{"{n} folders", "{1|dossier;dossiers}"},
+	{"{n} links", "{1|lien;liens}"},
+	{"{n} excluded", "{1|exclu;exclus}"},
+	{"{n} sockets, pipes or devices left out", "{1|socket, tube ou périphérique laissé;sockets, tubes ou périphériques laissés} de côté"},
+	{"{n} unreadable", "{1|illisible;illisibles}"},
+	{"{size} read", "{1} lus"},
+	{"{n} could not be read, and are not in the archive (or only in part)",
+		"{1|fichier illisible, absent de l'archive (ou en partie seulement);fichiers illisibles, absents de l'archive (ou en partie seulement)}"},
+	{"{n} changed while they were read", "{1|fichier modifié;fichiers modifiés} pendant la lecture"},
+	{"{s} and {n} more; changed while read: {s} and {n} more", "{1} et {2|autre;autres} ; modifiés pendant la lecture : {3} et {4|autre;autres}"},
+	{"{s} and {n} more; changed while read: {s}", "{1} et {2|autre;autres} ; modifiés pendant la lecture : {3}"},
+	{"{s}; changed while read: {s} and {n} more", "{1} ; modifiés pendant la lecture : {2} et {3|autre;autres}"},
+	{"{s}; changed while read: {s}", "{1} ; modifiés pendant la lecture : {2}"},
+	{"changed while read: {s} and {n} more", "modifiés pendant la lecture : {1} et {2|autre;autres}"},
+	{"changed while read: {s}", "modifiés pendant la lecture : {1}"},
+	{"runs {s} -c (not run by check)", "lance {1} -c (check ne l'exécute pas)"},
+	{"{s} found (not run by check)", "{1} trouvé (check ne l'exécute pas)"},
+	{"{s} exited 0 in {dur}, {size} on its standard output", "{1} a terminé avec le code 0 en {2}, {3} sur sa sortie standard"},
+	{"PostgreSQL {s} at {s}, {n} match {s}: {s} and {n} more; pg_dump {n}",
+		"PostgreSQL {1} sur {2}, {3|base correspond;bases correspondent} à {4} : {5} et {6|autre;autres} ; pg_dump {7}"},
+	{"PostgreSQL {s} at {s}, {n} match {s}: {s}; pg_dump {n}",
+		"PostgreSQL {1} sur {2}, {3|base correspond;bases correspondent} à {4} : {5} ; pg_dump {6}"},
+	{"PostgreSQL {s} at {s}", "PostgreSQL {1} sur {2}"},
+	{"{n} match {s}: {s} and {n} more", "{1|base correspond;bases correspondent} à {2} : {3} et {4|autre;autres}"},
+	{"{n} match {s}: {s}", "{1|base correspond;bases correspondent} à {2} : {3}"},
+	{"{n} of {n} dumped", "{1} sur {2} {1?sauvegardée;sauvegardées}"},
+	{"{n} of {n}: {s} and {n} more", "{1} sur {2} : {3} et {4|autre;autres}"},
+	{"{n} of {n}: {s}", "{1} sur {2} : {3}"},
+	{"{s} and {n} more", "{1} et {2|autre;autres}"},
+
+	// gardien verify
+	{"in {dur}", "en {1}"},
+	{"made by run {s} on {date}", "faite par l'exécution {1} le {2}"},
+	{"{size} in {dur}", "{1} en {2}"},
+	{"the archive's SHA-256 is the one run {s} sent", "le SHA-256 de l'archive est celui qu'a envoyé l'exécution {1}"},
+	{"{s} on {s} has sha256 {s}, but run {s} sent {s}", "{1} sur {2} a le sha256 {3}, mais l'exécution {4} a envoyé {5}"},
+	{"restore_dsn {s}", "restore_dsn {1}"},
+	{"{s}: its table of contents reads ({n} entries, {n} tables)", "{1} : sa table des matières se lit ({2|entrée;entrées}, {3|table;tables})"},
+	{"{s}: {n} entries", "{1} : {2|entrée;entrées}"},
+	{"{s}: {n} entries, {n} tables restored in {dur}; {s} → {s} (expected {s})",
+		"{1} : {2|entrée;entrées}, {3|table restaurée;tables restaurées} en {4} ; {5} → {6} (attendu : {7})"},
+	{"{s}: {n} entries, {n} tables restored in {dur}; {s} → {s}",
+		"{1} : {2|entrée;entrées}, {3|table restaurée;tables restaurées} en {4} ; {5} → {6}"},
+	{"{n} tables restored in {dur} (expected {s})", "{1|table restaurée;tables restaurées} en {2} (attendu : {3})"},
+	{"{n} tables restored in {dur}", "{1|table restaurée;tables restaurées} en {2}"},
+	{"{n} tables", "{1|table;tables}"},
+	{"{s} → {s} (expected {s})", "{1} → {2} (attendu : {3})"},
+	{"{s} → {s}", "{1} → {2}"},
+	{"gardien_verify_{s}_{s}_{n}", "gardien_verify_{1}_{2}_{3}"},
 
 	// A file and its size, as sources write it (and the mail's fixtures): last, as
 	// the most general.

@@ -18,6 +18,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -184,6 +185,27 @@ type ctx struct {
 	fn    *ast.FuncDecl
 	file  *goFile
 	depth int
+	// bind holds the arguments of the call being followed into fn: plural(n, "file")
+	// returns "1 file" or "{n} files", not every noun plural is ever called with.
+	bind map[*ast.Object]binding
+	// open lists the variables being evaluated: d = u + "@" + d refers to the
+	// value before, a value this scanner leaves as a hole.
+	open []*ast.Object
+}
+
+type binding struct {
+	arg ast.Expr
+	c   ctx
+}
+
+func (c ctx) deeper() ctx {
+	c.depth++
+	return c
+}
+
+// enter is the context of another function (nil for a package-level value).
+func (c ctx) enter(fn *ast.FuncDecl, file *goFile, bind map[*ast.Object]binding) ctx {
+	return ctx{fn: fn, file: file, depth: c.depth + 1, bind: bind, open: c.open}
 }
 
 // scanRepo parses every Go file of the repository under root but tests and testdata.
@@ -279,6 +301,19 @@ func (s *scanner) index(gf *goFile) {
 	}
 }
 
+// wraps reports whether e contains the expression x (s.Detail in "a: " + s.Detail).
+func wraps(e, x ast.Expr) bool {
+	want := types.ExprString(x)
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if ex, ok := n.(ast.Expr); ok && types.ExprString(ex) == want {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
 func calledName(c *ast.CallExpr) string {
 	switch f := c.Fun.(type) {
 	case *ast.Ident:
@@ -371,10 +406,14 @@ func (s *scanner) collect(gf *goFile) {
 					break
 				}
 				for i, l := range n.Lhs {
-					if sel, ok := l.(*ast.SelectorExpr); ok {
-						if k, ok := sinkOfField("", sel.Sel.Name); ok {
-							s.add(k, n.Rhs[i], c)
-						}
+					sel, ok := l.(*ast.SelectorExpr)
+					if !ok || wraps(n.Rhs[i], l) {
+						// s.Detail = name + ": " + s.Detail adds to a text collected
+						// where it was written.
+						continue
+					}
+					if k, ok := sinkOfField("", sel.Sel.Name); ok {
+						s.add(k, n.Rhs[i], c)
 					}
 				}
 			}
@@ -428,21 +467,16 @@ func returns(fd *ast.FuncDecl) []*ast.ReturnStmt {
 func (s *scanner) add(k sinkKind, e ast.Expr, c ctx) {
 	shapes := s.eval(e, c)
 	if k == sinkHint && !slices.ContainsFunc(shapes, func(sh shape) bool { return !sh.empty() }) && !dynamicHint(e) {
-		pos := s.fset.Position(e.Pos())
-		rel, _ := filepath.Rel(s.root, pos.Filename)
-		s.unfollowed = append(s.unfollowed, fmt.Sprintf("%s:%d", rel, pos.Line))
+		s.unfollowed = append(s.unfollowed, s.where(e.Pos()))
 	}
 	for _, sh := range shapes {
 		if sh.empty() {
 			continue
 		}
-		at := sh.origin()
-		if !at.IsValid() {
-			at = e.Pos()
+		where := s.where(e.Pos())
+		if at := sh.origin(); at.IsValid() && s.where(at) != where {
+			where += " (text at " + s.where(at) + ")"
 		}
-		pos := s.fset.Position(at)
-		rel, _ := filepath.Rel(s.root, pos.Filename)
-		where := fmt.Sprintf("%s:%d", rel, pos.Line)
 		key := fmt.Sprint(k, "\x00", sh.pattern())
 		if s.seen[key] {
 			continue
@@ -450,6 +484,12 @@ func (s *scanner) add(k sinkKind, e ast.Expr, c ctx) {
 		s.seen[key] = true
 		s.found = append(s.found, found{kind: k, shape: sh, pos: where})
 	}
+}
+
+func (s *scanner) where(p token.Pos) string {
+	pos := s.fset.Position(p)
+	rel, _ := filepath.Rel(s.root, pos.Filename)
+	return fmt.Sprintf("%s:%d", rel, pos.Line)
 }
 
 // dynamicHint reports a hint expression that is collected elsewhere: the hint of an
@@ -496,7 +536,7 @@ func (s *scanner) eval(e ast.Expr, c ctx) []shape {
 			for _, gf := range s.files {
 				if gf.pkg == id.Name {
 					if v, ok := s.globals[gf.dir][e.Sel.Name]; ok {
-						return s.eval(v, ctx{file: gf, depth: c.depth + 1})
+						return s.eval(v, c.enter(nil, gf, nil))
 					}
 				}
 			}
@@ -511,7 +551,7 @@ func (s *scanner) eval(e ast.Expr, c ctx) []shape {
 				if kv, ok := el.(*ast.KeyValueExpr); ok {
 					el = kv.Value
 				}
-				out = append(out, s.eval(el, ctx{fn: c.fn, file: c.file, depth: c.depth + 1})...)
+				out = append(out, s.eval(el, c.deeper())...)
 			}
 			return dedupe(out)
 		}
@@ -557,6 +597,12 @@ func (s *scanner) evalCall(e *ast.CallExpr, c ctx, result int) []shape {
 	}
 	name := calledName(e)
 	switch name {
+	case "ReplaceAll", "Replace", "TrimSpace", "TrimSuffix", "TrimPrefix":
+		// strings.ReplaceAll(hint, "NN", version): the text is the first argument's.
+		if sel != nil && isPkg(c.file, sel.X, "strings") && len(e.Args) > 0 {
+			return s.eval(e.Args[0], c.deeper())
+		}
+		return []shape{hole("s")}
 	case "", "Error", "String", "Hint", "Sprint", "Join", "Redact", "RedactURL":
 		// Verbatim errors and values, or hints collected where they are written.
 		return []shape{hole("s")}
@@ -568,7 +614,7 @@ func (s *scanner) evalCall(e *ast.CallExpr, c ctx, result int) []shape {
 		}
 		for _, r := range returns(f.decl) {
 			if result < len(r.Results) && len(r.Results) == resultCount(f.decl) {
-				out = append(out, s.eval(r.Results[result], ctx{fn: f.decl, file: f.file, depth: c.depth + 1})...)
+				out = append(out, s.eval(r.Results[result], c.enter(f.decl, f.file, bindArgs(f.decl, e, c)))...)
 			}
 		}
 	}
@@ -576,6 +622,27 @@ func (s *scanner) evalCall(e *ast.CallExpr, c ctx, result int) []shape {
 		return []shape{hole("s")}
 	}
 	return dedupe(out)
+}
+
+// bindArgs binds the parameters of fd to the arguments of call e, made in c.
+func bindArgs(fd *ast.FuncDecl, e *ast.CallExpr, c ctx) map[*ast.Object]binding {
+	b := map[*ast.Object]binding{}
+	i := 0
+	for _, f := range fd.Type.Params.List {
+		if _, ok := f.Type.(*ast.Ellipsis); ok {
+			break
+		}
+		for _, n := range f.Names {
+			if i < len(e.Args) && n.Obj != nil {
+				b[n.Obj] = binding{e.Args[i], c}
+			}
+			i++
+		}
+		if len(f.Names) == 0 {
+			i++
+		}
+	}
+	return b
 }
 
 func resultCount(fd *ast.FuncDecl) int {
@@ -634,9 +701,13 @@ func (s *scanner) evalSprintf(e *ast.CallExpr, c ctx) []shape {
 		shapes := []shape{{}}
 		arg := 1
 		for i := 0; i < len(format); i++ {
-			ch := format[i]
-			if ch != '%' {
-				shapes = cross(shapes, []shape{litAt(string(ch), at)})
+			if format[i] != '%' {
+				j := strings.IndexByte(format[i:], '%')
+				if j < 0 {
+					j = len(format) - i
+				}
+				shapes = cross(shapes, []shape{litAt(format[i:i+j], at)})
+				i += j - 1
 				continue
 			}
 			j := i + 1
@@ -684,7 +755,7 @@ func (s *scanner) verbShapes(verb byte, a ast.Expr, c ctx) []shape {
 		}
 	}
 	if verb == 's' {
-		return s.eval(a, ctx{fn: c.fn, file: c.file, depth: c.depth + 1})
+		return s.eval(a, c.deeper())
 	}
 	return []shape{hole("s")}
 }
@@ -694,7 +765,7 @@ func (s *scanner) verbShapes(verb byte, a ast.Expr, c ctx) []shape {
 func (s *scanner) evalIdent(id *ast.Ident, c ctx) []shape {
 	if id.Obj == nil {
 		if v, ok := s.globals[c.file.dir][id.Name]; ok {
-			return s.eval(v, ctx{file: c.file, depth: c.depth + 1})
+			return s.eval(v, c.enter(nil, c.file, nil))
 		}
 		return []shape{hole("s")}
 	}
@@ -703,7 +774,7 @@ func (s *scanner) evalIdent(id *ast.Ident, c ctx) []shape {
 		if id.Obj.Kind == ast.Con || c.fn == nil {
 			for i, n := range decl.Names {
 				if n.Name == id.Name && i < len(decl.Values) {
-					return s.eval(decl.Values[i], ctx{fn: c.fn, file: c.file, depth: c.depth + 1})
+					return s.eval(decl.Values[i], c.deeper())
 				}
 			}
 			return []shape{hole("s")}
@@ -712,6 +783,11 @@ func (s *scanner) evalIdent(id *ast.Ident, c ctx) []shape {
 	case *ast.AssignStmt:
 		return s.evalLocal(id, c)
 	case *ast.Field:
+		if b, ok := c.bind[id.Obj]; ok {
+			bc := b.c
+			bc.depth = c.depth + 1
+			return s.eval(b.arg, bc)
+		}
 		return s.evalParam(id, decl, c)
 	}
 	return []shape{hole("s")}
@@ -746,7 +822,7 @@ func exclusive(a, b []branch) bool {
 }
 
 func (s *scanner) evalLocal(id *ast.Ident, c ctx) []shape {
-	if c.fn == nil || c.fn.Body == nil {
+	if c.fn == nil || c.fn.Body == nil || slices.Contains(c.open, id.Obj) {
 		return []shape{hole("s")}
 	}
 	var as []assignment
@@ -806,7 +882,8 @@ func (s *scanner) evalLocal(id *ast.Ident, c ctx) []shape {
 		}
 		return true
 	})
-	sub := ctx{fn: c.fn, file: c.file, depth: c.depth + 1}
+	sub := c.deeper()
+	sub.open = append(slices.Clone(c.open), id.Obj)
 	val := func(a assignment) []shape {
 		if a.call != nil {
 			return s.evalCall(a.call, sub, a.result)
@@ -814,7 +891,16 @@ func (s *scanner) evalLocal(id *ast.Ident, c ctx) []shape {
 		if a.value == nil {
 			return []shape{hole("s")}
 		}
-		return s.eval(a.value, sub)
+		shapes := s.eval(a.value, sub)
+		// A variable given an empty text, or a parameter's (role := user), holds a
+		// value to be replaced before use (if role == "" {role = "the role"}): a
+		// value this scanner does not know.
+		for i, sh := range shapes {
+			if sh.pattern() == "" {
+				shapes[i] = hole("s")
+			}
+		}
+		return shapes
 	}
 	var out []shape
 	for _, base := range as {
@@ -897,7 +983,7 @@ func (s *scanner) evalParam(id *ast.Ident, field *ast.Field, c ctx) []shape {
 				continue
 			}
 		}
-		out = append(out, s.eval(cr.call.Args[idx], ctx{fn: cr.fn, file: cr.file, depth: c.depth + 1})...)
+		out = append(out, s.eval(cr.call.Args[idx], c.enter(cr.fn, cr.file, nil))...)
 	}
 	if len(out) == 0 {
 		return []shape{hole("s")}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -73,8 +74,13 @@ func translationProblem(c *catalog, sh shape) (missing bool, problem string) {
 	// between them what the code wrote as two.
 	for _, vs := range c.values(text) {
 		rest := strings.Join(vs, "")
-		for _, s := range values {
+		samples := slices.Clone(values)
+		slices.SortFunc(samples, func(a, b string) int { return len(b) - len(a) }) // "S7" before "7"
+		for _, s := range samples {
 			rest = strings.ReplaceAll(rest, s, "")
+		}
+		for w := range c.words {
+			rest = strings.ReplaceAll(rest, w, "")
 		}
 		if strings.IndexFunc(rest, unicode.IsLetter) >= 0 {
 			return false, fmt.Sprintf("a pattern takes %q as values: it swallows words of the sentence; add a pattern for %q before it", vs, sh.pattern())
@@ -86,6 +92,30 @@ func translationProblem(c *catalog, sh shape) (missing bool, problem string) {
 		}
 	}
 	return false, ""
+}
+
+// missingPieces returns what the catalogue lacks to translate the sentence written
+// as pattern: the sentence itself, or, when it is made of pieces, the pieces it
+// lacks.
+func missingPieces(c *catalog, pattern string, seps []separator) []string {
+	text, _, _ := shapeOf(pattern).sample()
+	if _, _, ok := c.one(text); ok {
+		return nil
+	}
+	for i, sep := range seps {
+		parts := splitOutside(pattern, sep.en)
+		if len(parts) < 2 || slices.ContainsFunc(parts, func(p string) bool { return shapeOf(p).empty() }) {
+			// A piece that is only a value ("{s}; changed while read: {s}") cannot be
+			// told from English words: the sentence needs its own pattern.
+			continue
+		}
+		var out []string
+		for _, p := range parts {
+			out = append(out, missingPieces(c, p, seps[i+1:])...)
+		}
+		return out
+	}
+	return []string{pattern}
 }
 
 // Every hint, detail and cause that the code can write has a French translation.
@@ -123,6 +153,7 @@ func TestCatalogCoversTheCode(t *testing.T) {
 	}
 
 	sections := map[string][]string{}
+	listed := map[string]bool{}
 	var wrong []string
 	for _, k := range []sinkKind{sinkHint, sinkDetail, sinkCause} {
 		c, exact, patterns := frenchDetails, "detailsFR", "detailPatternsFR"
@@ -131,13 +162,24 @@ func TestCatalogCoversTheCode(t *testing.T) {
 		}
 		for _, f := range s.byKind(k) {
 			missing, problem := translationProblem(c, f.shape)
-			switch {
-			case missing && f.shape.literal():
-				sections[exact] = append(sections[exact], fmt.Sprintf("\t%q: \"\", // %s %s", f.shape.pattern(), k, f.pos))
-			case missing:
-				sections[patterns] = append(sections[patterns], fmt.Sprintf("\t{%q, \"\"}, // %s %s", f.shape.pattern(), k, f.pos))
-			case problem != "":
+			if problem != "" {
 				wrong = append(wrong, fmt.Sprintf("\t%s %s %q: %s", k, f.pos, f.shape.pattern(), problem))
+			}
+			if !missing {
+				continue
+			}
+			// What to translate: the sentence, or the pieces of it that the catalogue
+			// lacks when it is a list ("{n} files, {size}, {n} folders").
+			for _, p := range missingPieces(c, f.shape.pattern(), c.seps) {
+				if listed[exact+p] {
+					continue
+				}
+				listed[exact+p] = true
+				if shapeOf(p).literal() {
+					sections[exact] = append(sections[exact], fmt.Sprintf("\t%q: \"\", // %s %s", p, k, f.pos))
+				} else {
+					sections[patterns] = append(sections[patterns], fmt.Sprintf("\t{%q, \"\"}, // %s %s", p, k, f.pos))
+				}
 			}
 		}
 	}
@@ -154,7 +196,7 @@ func TestCatalogCoversTheCode(t *testing.T) {
 		for _, name := range names {
 			fmt.Fprintf(&b, "\nin %s:\n%s\n", name, strings.Join(sections[name], "\n"))
 		}
-		b.WriteString("\n(a pattern's {s} is any text, kept as it is; {size}, {dur}, {date}, {g} are converted; {N|singulier;pluriel} follows count N)")
+		b.WriteString("\n(a pattern's {s} is any text, kept as it is; {size}, {dur}, {date}, {g} are converted; {N|singulier;pluriel} is count N and its word, {N?singulier;pluriel} the word alone)")
 		t.Error(b.String())
 	}
 	if len(wrong) > 0 {
@@ -212,10 +254,25 @@ func TestFrenchText(t *testing.T) {
 		{"1 deletion(s) failed", "1 suppression a échoué"},
 		{"2 deletion(s) failed", "2 suppressions ont échoué"},
 		{"not run because the destination is unreachable", "car la destination est injoignable"},
+		// A count that agrees with another; words and sizes inside a value.
+		{"1 of 2 dumped", "1 sur 2 sauvegardée"},
+		{"2 of 3 dumped", "2 sur 3 sauvegardées"},
+		{"2 of 2: Specibike 12.3 MB, SpecibikeTest 1.2 MB", "2 sur 2\u00a0: Specibike 12,3\u00a0Mo, SpecibikeTest 1,2\u00a0Mo"},
+		{"PostgreSQL 15.10 at backup@local socket:5432", "PostgreSQL 15.10 sur backup@socket local:5432"},
+		// A list translated piece by piece, a piece that needs its neighbour.
+		{"/srv/media: 1 file, 12 B, 3 folders, 2 sockets, pipes or devices left out", "/srv/media\u00a0: 1 fichier, 12\u00a0o, 3 dossiers, 2 sockets, tubes ou périphériques laissés de côté"},
+		// What a source of several wrote, after its name.
+		{"db: 6.6 MB, 1 entries", "db\u00a0: 6,6\u00a0Mo, 1 entrée"},
+		{"media: not run because the transfer failed", "media\u00a0: car le transfert a échoué"},
 		// Causes: an underlying error stays verbatim, but for gardien's note on retries.
 		{"dial tcp 127.0.0.1:41973: connect: connection refused (after 3 attempts)",
 			"dial tcp 127.0.0.1:41973: connect: connection refused (après 3 tentatives)"},
 		{"write /srv/archives/.20261122.tgz.part: no space left on device", "write /srv/archives/.20261122.tgz.part: no space left on device"},
+		{"write: no space left on device (after 2 attempts)", "write: no space left on device (après 2 tentatives)"},
+		{"db: open dump.sql: permission denied", "db: open dump.sql: permission denied"},
+		// A list the catalogue knows piece by piece; one it does not stays whole.
+		{"4 kept, 3 deleted; 1 deletion(s) failed", "4 archives conservées, 3 supprimées\u00a0; 1 suppression a échoué"},
+		{"4 kept, 3 deleted; something new", "4 kept, 3 deleted; something new"},
 		{"", ""},
 	} {
 		if got := french.text(sc.en); got != sc.fr {
