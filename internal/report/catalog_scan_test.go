@@ -465,6 +465,9 @@ func returns(fd *ast.FuncDecl) []*ast.ReturnStmt {
 }
 
 func (s *scanner) add(k sinkKind, e ast.Expr, c ctx) {
+	if rendered(e) {
+		return
+	}
 	shapes := s.eval(e, c)
 	if k == sinkHint && !slices.ContainsFunc(shapes, func(sh shape) bool { return !sh.empty() }) && !dynamicHint(e) {
 		s.unfollowed = append(s.unfollowed, s.where(e.Pos()))
@@ -492,6 +495,21 @@ func (s *scanner) where(p token.Pos) string {
 	return fmt.Sprintf("%s:%d", rel, pos.Line)
 }
 
+// rendered reports the mail's own translation of what a step holds (lc.text(s.Detail)
+// in mail.go): the renderer writes no text of its own there.
+func rendered(e ast.Expr) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	recv, ok := sel.X.(*ast.Ident)
+	return ok && recv.Name == "lc" && (sel.Sel.Name == "text" || sel.Sel.Name == "hintText")
+}
+
 // dynamicHint reports a hint expression that is collected elsewhere: the hint of an
 // error (fault.Hint(err), h.Hint()), a field read (e.hint, fe.Fix), set where the
 // value is built, or the mail's own translation of a hint.
@@ -500,7 +518,7 @@ func dynamicHint(e ast.Expr) bool {
 	case *ast.SelectorExpr:
 		return true
 	case *ast.CallExpr:
-		return calledName(e) == "Hint" || calledName(e) == "hintText"
+		return calledName(e) == "Hint"
 	}
 	return false
 }
