@@ -303,6 +303,28 @@ func TestDemo(t *testing.T) {
 		if len(m.Attachments) != 1 {
 			t.Errorf("mail %d: %d attachments, want the run's log", i+1, len(m.Attachments))
 		}
+		// The demo's mail is French: what the job wrote into each step too, while
+		// the attached log stays English.
+		french := [][]string{
+			{"o, 1 entrée", "première exécution, sha256 ", "archives conservées, 3 supprimées"},
+			{"le dump n'a pas changé depuis l'exécution ", "conseil\u00a0: la source a servi le même dump"},
+			{"conseil\u00a0: le serveur ne répond pas sur ce port", "tentatives)", "nas\u00a0: car la destination est injoignable"},
+		}[i]
+		for _, want := range french {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("mail %d: the text lacks %q:\n%s", i+1, want, m.Text)
+			}
+		}
+		for _, english := range []string{" entries", "first run", " kept", "(was ", "unchanged since", "nothing listens", "not run because", "attempts)"} {
+			if strings.Contains(m.Text, english) || strings.Contains(m.HTML, english) {
+				t.Errorf("mail %d: the French mail holds the English %q:\n%s", i+1, english, m.Text)
+			}
+		}
+		for _, log := range m.Attachments {
+			if i == 2 && (!strings.Contains(string(log), `hint="nothing listens on that port`) || strings.Contains(string(log), "tentatives")) {
+				t.Errorf("mail %d: the attached log is not the English log:\n%s", i+1, log)
+			}
+		}
 	}
 	// A second demo in the same directory starts afresh; a directory it did not make
 	// is refused.

@@ -12,9 +12,9 @@ import (
 // language. english renders the log's summary block byte for byte; french is the
 // mail's default (mail.language = "fr").
 //
-// What the job itself writes (a step's detail, the verbatim cause of a failure, the
-// hint) stays as the job wrote it: causes are quoted on purpose, and the details are
-// measurements.
+// What the job itself writes into a step (its detail, its cause, its hint) is English;
+// a language other than English translates it through its catalogues (catalog.go),
+// but for the underlying errors, which stay verbatim.
 type locale struct {
 	lang string
 	// Column widths of the summary block. The English block keeps its fixed columns
@@ -33,6 +33,9 @@ type locale struct {
 	date     string // time layout of {date}
 	bytes    func(int64) string
 	duration func(time.Duration) string
+	// hints and details translate what the job writes; nil for English.
+	hints, details *catalog
+	retried        string // fault.Retry's note on a cause: " (after %s attempts)"
 
 	// Sentences.
 	runHead     string // headline of a block: job, run, start, outcome
@@ -236,6 +239,9 @@ var french = &locale{
 	date:        "02/01/2006",
 	bytes:       bytesFR,
 	duration:    durationFR,
+	hints:       frenchHints,
+	details:     frenchDetails,
+	retried:     " (après %s tentatives)",
 	runHead:     "== %s · exécution %s · %s · %s ==",
 	runSub:      "exécution %s · %s",
 	at:          " à l'étape «" + nb + "%s" + nb + "»",
@@ -323,11 +329,7 @@ func reasonFR(s string) string {
 }
 
 // bytesFR is Bytes the French way: "812,4 Mo".
-func bytesFR(n int64) string {
-	s := Bytes(n)
-	num, unit, _ := strings.Cut(s, " ")
-	return strings.Replace(num, ".", ",", 1) + nb + strings.Replace(unit, "B", "o", 1)
-}
+func bytesFR(n int64) string { return sizeFR(Bytes(n)) }
 
 // durationFR is Duration the French way: "6,1 s", "2 min 03 s".
 func durationFR(d time.Duration) string {

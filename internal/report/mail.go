@@ -235,12 +235,12 @@ func renderHTML(results []*Result, lc *locale, info MailInfo, subject string) (s
 			Sub: fmt.Sprintf(lc.runSub, r.Run, r.Start.Format(lc.dateTime)),
 		}
 		for _, s := range r.Steps {
-			hs := htmlStep{Status: lc.status(s.Status), Name: lc.step(s.Name), Target: s.Target, Detail: s.Detail, Colour: statusColours[s.Status]}
+			hs := htmlStep{Status: lc.status(s.Status), Name: lc.step(s.Name), Target: s.Target, Detail: lc.text(s.Detail), Colour: statusColours[s.Status]}
 			if s.Status == Failed || (s.Status == Warning && s.Cause != "") {
-				hs.Cause = s.Cause
+				hs.Cause = lc.text(s.Cause)
 			}
 			if s.Status == Failed || s.Status == Warning {
-				hs.Hint = s.Hint
+				hs.Hint = lc.hintText(s.Hint)
 			}
 			j.Steps = append(j.Steps, hs)
 		}

@@ -35,9 +35,9 @@ func writeBlock(b *strings.Builder, r *Result, lc *locale) {
 	}
 	indent := strings.Repeat(" ", 2+lc.statusW+1+nameW+1)
 	for _, s := range r.Steps {
-		fmt.Fprintf(b, "  %s %s %s\n", padRight(lc.status(s.Status), lc.statusW), padRight(lc.step(s.Name), nameW), stepText(s, lc.sep))
+		fmt.Fprintf(b, "  %s %s %s\n", padRight(lc.status(s.Status), lc.statusW), padRight(lc.step(s.Name), nameW), stepText(s, lc))
 		if s.Hint != "" && (s.Status == Failed || s.Status == Warning) {
-			fmt.Fprintf(b, "%s%s%s\n", indent, lc.hint, s.Hint)
+			fmt.Fprintf(b, "%s%s%s\n", indent, lc.hint, lc.hintText(s.Hint))
 		}
 	}
 	for _, d := range r.Deletions {
@@ -53,13 +53,13 @@ func writeBlock(b *strings.Builder, r *Result, lc *locale) {
 
 // stepText is what the block says after a step's name: the target, what was seen
 // and, when the step failed or warned with one, the cause.
-func stepText(s Step, sep string) string {
-	text := s.Detail
+func stepText(s Step, lc *locale) string {
+	text := lc.text(s.Detail)
 	if s.Status == Failed || (s.Status == Warning && s.Cause != "") {
-		text = joinNonEmpty(sep, s.Detail, s.Cause)
+		text = joinNonEmpty(lc.sep, text, lc.text(s.Cause))
 	}
 	if s.Target != "" {
-		text = joinNonEmpty(sep, s.Target, text)
+		text = joinNonEmpty(lc.sep, s.Target, text)
 	}
 	return text
 }
