@@ -113,7 +113,10 @@ var keyDocs = map[string]keyDoc{
 		"A password in the URL is masked in the log."},
 	"job.source.expect": {text: "The file that must be inside the zip: the dump. When that exact path is not there, " +
 		"the one entry with that base name is taken (exports often put the dump in a folder)."},
-	"job.source.timeout":       {text: "The longest one attempt at the download may take, answer and body."},
+	"job.source.timeout": {text: "The longest one attempt at the download may take, answer and body. " +
+		"It also bounds the wait for the answer, which an export made on demand may make long."},
+	"job.source.idle_timeout": {text: "The longest the server may stay silent once the download has begun: a stalled " +
+		"server is cut off then, and the download tried again (`retries`), instead of waiting for `timeout`."},
 	"job.source.username":      {text: "HTTP basic authentication: the user."},
 	"job.source.password":      {text: "HTTP basic authentication: the password. Prefer `password_file` or `\"${VAR}\"`."},
 	"job.source.password_file": {text: "A file holding only the password, mode 600. Exclusive with `password`."},

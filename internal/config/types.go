@@ -88,6 +88,7 @@ type Source struct {
 	URL           string            `toml:"url"`
 	Expect        string            `toml:"expect"`
 	Timeout       Duration          `toml:"timeout"`
+	IdleTimeout   Duration          `toml:"idle_timeout"`
 	Username      string            `toml:"username"`
 	Password      string            `toml:"password" secret:"true"`
 	PasswordFile  string            `toml:"password_file"`

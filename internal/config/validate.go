@@ -20,6 +20,7 @@ const (
 	DefaultArchiveName = "%Y%m%d.tgz"
 	DefaultSubject     = "[gardien] {status} {job} {date}"
 	DefaultSourceTmo   = 10 * time.Minute
+	DefaultSourceIdle  = 2 * time.Minute
 	DefaultDestTmo     = 2 * time.Minute
 	DefaultMaxShrink   = 50
 	DefaultKeepMin     = 3
@@ -145,6 +146,9 @@ func (c *Config) setDefaults(written func(path string) bool) {
 		def(&s.Type, "https-zip")
 		if s.Timeout == 0 {
 			s.Timeout = Duration(DefaultSourceTmo)
+		}
+		if s.IdleTimeout == 0 {
+			s.IdleTimeout = Duration(DefaultSourceIdle)
 		}
 		if s.MaxShrink == 0 {
 			s.MaxShrink = DefaultMaxShrink
