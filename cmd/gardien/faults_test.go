@@ -179,6 +179,7 @@ func (s *faultSetup) check(t *testing.T, r faultRun, w faultWant) {
 		t.Errorf("no failure line for step %q in the log:\n%s", w.step, r.log)
 	} else {
 		cause, hint := logValue(line, "cause"), logValue(line, "hint")
+		t.Logf("exit %d, %s failed: cause %q, hint %q", r.code, w.step, cause, hint)
 		for _, c := range w.causes {
 			if !strings.Contains(cause, c) {
 				t.Errorf("cause %q lacks %q", cause, c)
@@ -198,6 +199,9 @@ func (s *faultSetup) check(t *testing.T, r faultRun, w faultWant) {
 		t.Errorf("mail %q (%d attachments):\n%s", m.Subject, len(m.Attachments), m.Text)
 	}
 	s.noSecrets(t, r)
+	if t.Failed() {
+		t.Logf("the log:\n%s", r.log)
+	}
 }
 
 // noSecrets greps every place a run writes to for every secret of the configuration.
