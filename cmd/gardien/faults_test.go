@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -460,5 +461,37 @@ func TestFaultSIGTERMMailSaysInterrupted(t *testing.T) {
 	intact(t, nas, before)
 	if ents, _ := os.ReadDir(filepath.Join(s.dir, "staging")); len(ents) != 0 {
 		t.Errorf("staging holds %v", ents)
+	}
+}
+
+// docs/reliability.md names, for each fault, the test that proves it: each must exist,
+// so that the table cannot outlive its tests.
+func TestReliabilityNamesRealTests(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(docsDir, "reliability.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined := map[string]bool{}
+	err = filepath.WalkDir(filepath.Join(docsDir, ".."), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`).FindAllSubmatch(b, -1) {
+			defined[string(m[1])] = true
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9]+)[`/]").FindAllSubmatch(doc, -1)
+	if len(named) < 50 {
+		t.Fatalf("%d tests named in docs/reliability.md", len(named))
+	}
+	for _, m := range named {
+		if !defined[string(m[1])] {
+			t.Errorf("docs/reliability.md names %s, which no test file defines", m[1])
+		}
 	}
 }
