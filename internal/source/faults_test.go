@@ -342,7 +342,7 @@ func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestUnsafeName(t *testing.T) {
 	for name, bad := range map[string]bool{
-		"dump.sql": false, "export/2026/dump.sql": false, "a..b/dump..sql": false,
+		"dump.sql": false, "export/2026/dump.sql": false, "a..b/dump..sql": false, "1:dump.sql": false,
 		"../dump.sql": true, "a/../../dump.sql": true, "/dump.sql": true, `C:\dump.sql`: true, `a\..\dump.sql`: true, "..": true,
 	} {
 		if got := unsafeName(name) != ""; got != bad {

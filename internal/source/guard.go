@@ -125,7 +125,7 @@ func unsafeName(name string) string {
 	switch {
 	case strings.HasPrefix(n, "/"):
 		return "an absolute path"
-	case len(n) >= 2 && n[1] == ':':
+	case len(n) >= 2 && n[1] == ':' && ('a' <= n[0]|0x20 && n[0]|0x20 <= 'z'):
 		return "a drive letter"
 	}
 	for _, el := range strings.Split(n, "/") {
