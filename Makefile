@@ -25,12 +25,14 @@ integration:
 	status=$$?; scripts/integration-servers.sh stop; exit $$status
 
 # Each fuzz target for a bounded time; crashers land in the package's testdata/fuzz
-# and become regression tests of the unit suite.
+# and become regression tests of the unit suite. (FuzzZip's inputs take a millisecond
+# each: a short minimization leaves it the time to fuzz.)
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/config
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/archive/namefmt
 	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) ./internal/archive
+	$(GO) test -run='^$$' -fuzz='^FuzzZip$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/source
 
 demo:
 	$(GO) run ./cmd/gardien demo

@@ -144,9 +144,12 @@ var keyDocs = map[string]keyDoc{
 		"A password in the URL is masked in the log."},
 	"job.source.expect": {text: "The file that must be inside the zip: the dump. When that exact path is not there, " +
 		"the one entry with that base name is taken (exports often put the dump in a folder)."},
-	"job.source.timeout": {text: "https-zip: the longest one attempt at the download may take, answer and body; " +
-		"postgres and command: the longest each dump or the command may run (its whole process group is then " +
-		"stopped). A directory has none."},
+	"job.source.timeout": {text: "https-zip: the longest one attempt at the download may take, answer and body " +
+		"(it also bounds the wait for the answer, which an export made on demand may make long); postgres and " +
+		"command: the longest each dump or the command may run (its whole process group is then stopped). " +
+		"A directory has none."},
+	"job.source.idle_timeout": {text: "https-zip: the longest the server may stay silent once the download has begun: " +
+		"a stalled server is cut off then, and the download tried again (`retries`), instead of waiting for `timeout`."},
 	"job.source.username": {text: "https-zip: the HTTP basic authentication user; postgres: the role to log in as."},
 	"job.source.password": {text: "https-zip: the HTTP basic authentication password; postgres: the role's password. " +
 		"Prefer `password_file` or `\"${VAR}\"`."},

@@ -138,6 +138,7 @@ type Source struct {
 	// https-zip
 	URL           string            `toml:"url"`
 	Expect        string            `toml:"expect"`
+	IdleTimeout   Duration          `toml:"idle_timeout"`
 	Username      string            `toml:"username"` // https-zip and postgres
 	Password      string            `toml:"password" secret:"true"`
 	PasswordFile  string            `toml:"password_file"`
@@ -179,7 +180,7 @@ type Source struct {
 // sourceKeys are the keys each source type accepts besides the common ones (type,
 // name, timeout, min_size, max_shrink, on_shrink, retries).
 var sourceKeys = map[string][]string{
-	SourceHTTPSZip:  {"url", "expect", "username", "password", "password_file", "ca_file", "headers", "allow_insecure", "max_size", "confirm_unchanged"},
+	SourceHTTPSZip:  {"url", "expect", "idle_timeout", "username", "password", "password_file", "ca_file", "headers", "allow_insecure", "max_size", "confirm_unchanged"},
 	SourcePostgres:  {"dsn", "host", "port", "username", "password", "password_file", "ca_file", "sslmode", "databases", "pg_dump", "pg_dump_args"},
 	SourceDirectory: {"path", "exclude", "strict"},
 	SourceCommand:   {"command", "filename", "env"},

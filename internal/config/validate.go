@@ -24,6 +24,7 @@ const (
 	DefaultArchiveName = "%Y%m%d.tgz"
 	DefaultSubject     = "[gardien] {status} {job} {date}"
 	DefaultSourceTmo   = 10 * time.Minute
+	DefaultSourceIdle  = 2 * time.Minute
 	DefaultDestTmo     = 2 * time.Minute
 	DefaultMaxShrink   = 50
 	DefaultKeepMin     = 3
@@ -202,6 +203,9 @@ func setSourceDefaults(s *Source, several, retriesWritten bool) {
 		default:
 			s.Timeout = Duration(DefaultSourceTmo)
 		}
+	}
+	if s.Type == SourceHTTPSZip && s.IdleTimeout == 0 {
+		s.IdleTimeout = Duration(DefaultSourceIdle)
 	}
 	if s.MaxShrink == 0 {
 		s.MaxShrink = DefaultMaxShrink

@@ -777,7 +777,14 @@ func (ss *ftpSession) failure(ctx context.Context, op, p string, err error) erro
 	var te *textproto.Error
 	if !errors.As(err, &te) {
 		var ne net.Error
-		if ss.broken.Load() && !(errors.As(err, &ne) && ne.Timeout()) {
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		if !ss.broken.Load() && !timeout && ss.c != nil && ss.c.NoOp() != nil {
+			// No reply explains the failure, and the control connection no longer
+			// answers: a vsftpd whose session process was killed has its parent write
+			// "500 OOPS" in clear into the TLS stream, which is then unusable.
+			ss.broken.Store(true)
+		}
+		if ss.broken.Load() && !timeout {
 			return &lostError{pe}
 		}
 		return pe

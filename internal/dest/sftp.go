@@ -477,9 +477,22 @@ func (ss *sftpSession) failure(ctx context.Context, err error) error {
 		return &stallError{err: err, d: ss.conn.timeout}
 	}
 	if ss.conn.broken.Load() {
-		return &lostError{err}
+		return &lostError{connCause(err, ss.conn.firstErr())}
 	}
 	return err
+}
+
+// connCause adds to err what broke the connection under it: pkg/sftp only says
+// "connection lost", where the technician wants to read "connection reset by peer"
+// or that the server closed it.
+func connCause(err, cause error) error {
+	switch {
+	case cause == nil || strings.Contains(err.Error(), cause.Error()):
+		return err
+	case errors.Is(cause, io.EOF):
+		return fmt.Errorf("%w (the server closed the connection)", err)
+	}
+	return fmt.Errorf("%w (%w)", err, cause)
 }
 
 func (s *SFTP) remote(name string) string { return path.Join(s.t.dir, name) }
@@ -518,18 +531,18 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	// the concurrent writes explicitly (0 = the client's maximum).
 	n, err := f.ReadFromWithConcurrency(&ctxReader{ctx: ctx, r: r}, 0)
 	if err != nil {
-		return ss.failure(ctx, pathErr("write", tmp, err))
+		return ss.failure(ctx, writeFailure(pathErr("write", tmp, err)))
 	}
 	if n != size {
 		return sizeMismatch(tmp, n, size)
 	}
 	if v, ok := ss.sftp.HasExtension("fsync@openssh.com"); ok && v == "1" {
 		if err := f.Sync(); err != nil {
-			return ss.failure(ctx, pathErr("fsync", tmp, err))
+			return ss.failure(ctx, writeFailure(pathErr("fsync", tmp, err)))
 		}
 	}
 	if err := f.Close(); err != nil {
-		return ss.failure(ctx, pathErr("close", tmp, err))
+		return ss.failure(ctx, writeFailure(pathErr("close", tmp, err)))
 	}
 	st, err := ss.sftp.Stat(tmp)
 	if err != nil {
@@ -550,6 +563,17 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 		return ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", tmp, final, unwrapPath(err)))
 	}
 	return nil
+}
+
+// writeFailure gives a write that the server refused with the generic SSH_FX_FAILURE
+// its likely cause: SFTP version 3 has no code for a full disk, and OpenSSH's
+// sftp-server answers "Failure" for it, as for an exhausted quota.
+func writeFailure(err error) error {
+	var se *sftp.StatusError
+	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
+		return fault.WithHint(err, "the server could not write the file, most often because its disk is full or the user's quota is used up: check the free space there (df), or lower keep_days")
+	}
+	return err
 }
 
 // replaceByRename renames tmp to final where plain SFTP rename refuses to replace a
@@ -756,7 +780,8 @@ var _ net.Error = (*stallError)(nil)
 type watchConn struct {
 	net.Conn
 	timeout time.Duration
-	broken  atomic.Bool // a read failed: the session is dead
+	broken  atomic.Bool           // a read failed: the session is dead
+	err     atomic.Pointer[error] // the first read or write that failed
 
 	mu        sync.Mutex
 	busy      int // operations in progress
@@ -779,9 +804,28 @@ func (c *watchConn) Read(b []byte) (int, error) {
 		c.kick()
 	}
 	if err != nil {
+		c.err.CompareAndSwap(nil, &err)
 		c.broken.Store(true)
 	}
 	return n, err
+}
+
+// Write records its error: a reset that a write reports first leaves only an EOF
+// for the reads that follow.
+func (c *watchConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.err.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+// firstErr is the error of the first read or write that failed, nil while none did.
+func (c *watchConn) firstErr() error {
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // kick records progress: the watchdog waits timeout again.

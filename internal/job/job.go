@@ -148,6 +148,9 @@ func (r *runner) rec(s report.Step) {
 }
 
 func (r *runner) fail(step, target string, err error) {
+	if step == report.StepArchive {
+		err = stagingError(err)
+	}
 	r.rec(report.Step{Name: step, Target: target, Status: report.Failed, Cause: err.Error(), Hint: fault.Hint(err)})
 }
 
@@ -176,6 +179,7 @@ func (r *runner) run(ctx context.Context) {
 		return
 	}
 	defer os.RemoveAll(r.stage)
+	r.checkSpace()
 
 	var items []source.Item
 	srcs := r.job.AllSources()
@@ -403,7 +407,7 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 			r.rec(report.Step{Name: it.Step, Status: report.Failed, Cause: cause.Error(), Hint: hint})
 			return nil, false
 		case err != nil:
-			r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
+			r.fail(report.StepArchive, "", writeErr(tmp, err))
 			return nil, false
 		}
 		if it.Detail != "" {
@@ -438,7 +442,7 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 	}
 	m := &archive.Manifest{Gardien: version.String(), Job: r.job.Name, Run: r.res.Run, Host: hostname(), Source: strings.Join(descs, "; "), Created: r.now}
 	if err := aw.Close(m); err != nil {
-		r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
+		r.fail(report.StepArchive, "", writeErr(tmp, err))
 		return nil, false
 	}
 	if err := f.Sync(); err != nil {

@@ -30,6 +30,14 @@ var valueWordsFR = map[string]string{
 
 // hintsFR: every fixed hint, word for word in meaning.
 var hintsFR = map[string]string{
+	// Staging disk, stalled download, unsafe zip (internal/job/space.go, internal/source).
+	"free space there, or set staging_dir in [job.archive] to a larger disk: the run fails if the disk fills up":                                                   "libérez de la place, ou placez staging_dir ([job.archive]) sur un disque plus grand : l'exécution échoue si le disque se remplit",
+	"the local disk of staging_dir is full: free space there, or set staging_dir in [job.archive] to a disk with room for the zip and the archive":                 "le disque local de staging_dir est plein : libérez de la place, ou placez staging_dir ([job.archive]) sur un disque qui peut contenir le zip et l'archive",
+	"the server stopped sending in the middle of the download: check the export server's load and the network":                                                     "le serveur a cessé d'envoyer au milieu du téléchargement : vérifiez la charge du serveur d'export et le réseau",
+	"raise idle_timeout in [job.source] if it is only slow":                                                                                                        "augmentez idle_timeout dans [job.source] s'il est seulement lent",
+	"a broken or hostile export: gardien archives nothing from it":                                                                                                 "un export cassé ou malveillant : gardien n'en archive rien",
+	"check how the zip is made on the source server":                                                                                                               "vérifiez comment le zip est produit sur le serveur source",
+	"the server could not write the file, most often because its disk is full or the user's quota is used up: check the free space there (df), or lower keep_days": "le serveur n'a pas pu écrire le fichier, le plus souvent parce que son disque est plein ou que le quota de l'utilisateur est épuisé : vérifiez l'espace libre (df), ou réduisez keep_days",
 	// internal/fault: the hints of the common errors.
 	"the run was interrupted; run it again":                                                                      "l'exécution a été interrompue : relancez-la",
 	"the server did not answer in time: check that it is up and not overloaded, or raise timeout":                "le serveur n'a pas répondu à temps : vérifiez qu'il est en marche et pas surchargé, ou augmentez timeout",
@@ -443,6 +451,10 @@ var detailPatternsFR = [][2]string{
 	{"{s}, {size}, CRC-32 {x} ok", "{1}, {2}, CRC-32 {3} correct"},
 	{"{s}, {size}, same size and CRC-32 ({x}) as in the last run: not re-read",
 		"{1}, {2}, même taille et même CRC-32 ({3}) qu'à la dernière exécution : non relu"},
+
+	// staging directory (free space before the run)
+	{"{size} free in {s}, less than the {size} the last run staged (its zip and its {size} archive)",
+		"{1} libres dans {2}, moins que les {3} préparés par la dernière exécution (son zip et son archive de {4})"},
 
 	// changed since last run, plausible size
 	{"first run, sha256 {s}", "première exécution, sha256 {1}"},

@@ -26,7 +26,7 @@ import (
 // only, and reads it back from the local mailbox. Run it with `make integration`; with
 // GARDIEN_IT=1 a missing server fails instead of skipping.
 
-func token(t *testing.T) string {
+func mailToken(t *testing.T) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return "it-" + hex.EncodeToString(b)
@@ -78,7 +78,7 @@ func complete(m []byte) bool {
 // it to a local mailbox: subject, both bodies in French and the attached log survive.
 func TestIntegrationPostfixSendmail(t *testing.T) {
 	env := testutil.ITVars(t, "GARDIEN_IT_SENDMAIL", "GARDIEN_IT_MAIL_TO", "GARDIEN_IT_MAILBOX")
-	tok := token(t)
+	tok := mailToken(t)
 	c := config.Mail{
 		Transport: "sendmail", Sendmail: env["GARDIEN_IT_SENDMAIL"], Timeout: config.Duration(30 * time.Second),
 		From: "gardien@localhost", To: []string{env["GARDIEN_IT_MAIL_TO"]},
@@ -117,7 +117,7 @@ func TestIntegrationPostfixSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	tok := token(t)
+	tok := mailToken(t)
 	c := config.Mail{
 		Transport: "smtp", Host: host, Port: p, Security: "starttls", CAFile: env["GARDIEN_IT_SMTP_CA"],
 		Timeout: config.Duration(30 * time.Second), From: "gardien@localhost", To: []string{env["GARDIEN_IT_MAIL_TO"]},

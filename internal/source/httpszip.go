@@ -201,6 +201,8 @@ func (s *HTTPSZip) get(ctx context.Context, dst string) (dl download, started bo
 	dl.length = -1
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 	defer cancel()
+	ctx, idle := watchIdle(ctx, s.cfg.IdleTimeout.D())
+	defer idle.stop()
 	t0 := time.Now()
 	resp, err := s.request(ctx)
 	if err != nil {
@@ -221,13 +223,13 @@ func (s *HTTPSZip) get(ctx context.Context, dst string) (dl download, started bo
 	}
 	task := progress.From(ctx).Start("download", dl.length)
 	defer task.Done()
-	body := task.Reader(resp.Body)
+	body := task.Reader(idle.reader(resp.Body))
 	if max := int64(s.cfg.MaxSize); max > 0 {
 		body = io.LimitReader(body, max+1)
 	}
-	dl.written, err = io.Copy(out, body)
-	if cerr := out.Close(); err == nil {
-		err = cerr
+	dl.written, err = io.Copy(&stageWriter{w: out, path: dst}, body)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = stageError(cerr)
 	}
 	dl.elapsed = time.Since(t0)
 	switch {
@@ -272,6 +274,10 @@ func (s *HTTPSZip) findEntry(zr *zip.ReadCloser) (*zip.File, error) {
 func (s *HTTPSZip) checkEntry(f *zip.File) (*zip.File, error) {
 	if f.FileInfo().IsDir() {
 		return nil, fault.Permanent(fmt.Errorf("%q is a directory in the zip", f.Name))
+	}
+	if why := unsafeName(f.Name); why != "" {
+		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("the zip names its entry %q, %s", f.Name, why),
+			"a broken or hostile export: gardien archives nothing from it; check how the zip is made on the source server"))
 	}
 	if max := int64(s.cfg.MaxSize); max > 0 && f.UncompressedSize64 > uint64(max) {
 		return nil, fault.Permanent(fault.WithHint(
