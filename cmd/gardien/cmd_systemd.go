@@ -123,7 +123,11 @@ func (g *globalOptions) systemd(o systemdOptions, now time.Time) error {
 		}
 	}
 	if len(timers) > 0 {
-		fmt.Fprintf(g.out(), "enable the timers with:\n  systemctl daemon-reload\n  systemctl enable --now %s\nand see them with: systemctl list-timers 'gardien@*'\n", strings.Join(timers, " "))
+		pattern := "gardien@*"
+		if len(scheduledVerifies(cfg)) > 0 {
+			pattern = "gardien*@*" // gardien-verify@ too
+		}
+		fmt.Fprintf(g.out(), "enable the timers with:\n  systemctl daemon-reload\n  systemctl enable --now %s\nand see them with: systemctl list-timers '%s'\n", strings.Join(timers, " "), pattern)
 	}
 	return nil
 }

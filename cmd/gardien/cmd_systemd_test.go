@@ -174,7 +174,7 @@ func TestSystemdVerifySchedule(t *testing.T) {
 	os.WriteFile(cfg, text, 0o600)
 	units := filepath.Join(dir, "units")
 	code, out, errOut = gardien(t, "--config", cfg, "systemd", "--install", "--dir", units, "--binary", "/bin/true")
-	if code != 0 || !strings.Contains(out, "systemctl enable --now gardien@db.timer gardien-verify@db.timer gardien-verify@media.timer\n") ||
+	if code != 0 || !strings.Contains(out, "systemctl enable --now gardien@db.timer gardien-verify@db.timer gardien-verify@media.timer\nand see them with: systemctl list-timers 'gardien*@*'\n") ||
 		!strings.Contains(out, "wrote "+filepath.Join(units, "gardien-verify@db.timer.d/schedule.conf")) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
