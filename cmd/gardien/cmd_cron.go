@@ -216,8 +216,8 @@ func scheduledJobs(cfg *config.Config) []scheduledJob {
 	return out
 }
 
-// scheduledVerifies are the jobs whose [job.verify] has a schedule: cron runs
-// gardien verify for them. (systemd and the daemon run jobs only, for now.)
+// scheduledVerifies are the jobs whose [job.verify] has a schedule: cron, the
+// systemd timers and the daemon run gardien verify for them.
 func scheduledVerifies(cfg *config.Config) []scheduledJob {
 	var out []scheduledJob
 	for i := range cfg.Jobs {

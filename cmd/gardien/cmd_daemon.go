@@ -40,6 +40,9 @@ func newDaemonCommand(g *globalOptions) *cobra.Command {
 for machines without cron and for containers. The log, the summary and the mail
 are those of gardien run.
 
+A job whose [job.verify] has a schedule is also verified at that schedule, as by
+gardien verify JOB: its summary and its mail are those of gardien verify.
+
 Jobs run one at a time, in the order their time comes. When a job's time comes
 while its previous run is still going on (or waiting for another job), that run is
 skipped and the log says so: two runs of a job never overlap.
@@ -73,7 +76,7 @@ type daemon struct {
 	gen     *generation
 	retired []*logging.Log // logs of replaced configurations, closed after the run
 	running *runState      // the run in progress, nil when idle
-	queue   []string       // jobs whose time came, waiting for the run in progress
+	queue   []task         // runs whose time came, waiting for the run in progress
 
 	// afterRun, when set, is called with each run's result (tests).
 	afterRun func(*report.Result)
@@ -86,15 +89,34 @@ type generation struct {
 	entries []*entry
 }
 
-// entry is a scheduled job and its next run.
+// entry is a scheduled job, or the schedule of its [job.verify], and its next run.
 type entry struct {
-	job   *config.Job
-	sched cron.Schedule
-	next  time.Time
+	job    *config.Job
+	verify bool   // the entry runs gardien verify, at [job.verify] schedule
+	spec   string // the schedule
+	sched  cron.Schedule
+	next   time.Time
+}
+
+func (e *entry) task() task { return task{job: e.job.Name, verify: e.verify} }
+
+// task is what the daemon runs: a job, or its verify.
+type task struct {
+	job    string
+	verify bool
+}
+
+// label names the task in the log: "db", or "db (verify)" as gardien verify's
+// summary does.
+func (t task) label() string {
+	if t.verify {
+		return t.job + " (verify)"
+	}
+	return t.job
 }
 
 type runState struct {
-	job   string
+	task  task
 	start time.Time
 }
 
@@ -114,12 +136,12 @@ func (g *globalOptions) newDaemon(names []string, parse func(string) (cron.Sched
 	gen.log.Info("daemon started", "config", path, "pid", os.Getpid(), "jobs", len(gen.entries))
 	d.logSchedules(gen, "job scheduled")
 	fmt.Fprintf(d.g.out(), "gardien daemon: %s\n", path)
-	writeSchedules(d.g.out(), scheduledJobs(gen.cfg), now)
+	writeSchedules(d.g.out(), append(scheduledJobs(gen.cfg), scheduledVerifies(gen.cfg)...), now)
 	return d, nil
 }
 
-// load reads the configuration and opens its log. A job keeps its next run when its
-// schedule did not change.
+// load reads the configuration and opens its log. A job (or its verify) keeps its
+// next run when its schedule did not change; old is keyed by task label.
 func (d *daemon) load(now time.Time, old map[string]*entry) (*generation, error) {
 	cfg, err := d.g.load()
 	if err != nil {
@@ -131,18 +153,20 @@ func (d *daemon) load(now time.Time, old map[string]*entry) (*generation, error)
 	}
 	var entries []*entry
 	for _, j := range jobs {
-		if j.Schedule == "" {
-			continue
+		for _, e := range []*entry{{job: j, spec: j.Schedule}, {job: j, verify: true, spec: j.Verify.Schedule}} {
+			if e.spec == "" {
+				continue
+			}
+			s, err := d.parse(e.spec)
+			if err != nil {
+				return nil, err
+			}
+			e.sched, e.next = s, s.Next(now)
+			if o := old[e.task().label()]; o != nil && o.spec == e.spec {
+				e.next = o.next
+			}
+			entries = append(entries, e)
 		}
-		s, err := d.parse(j.Schedule)
-		if err != nil {
-			return nil, err
-		}
-		e := &entry{job: j, sched: s, next: s.Next(now)}
-		if o := old[j.Name]; o != nil && o.job.Schedule == j.Schedule {
-			e.next = o.next
-		}
-		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
 		return nil, usageError{fmt.Errorf("no job of %s has a schedule, so the daemon would never run anything: add schedule = \"0 2 * * *\" to the [[job]] sections", cfg.Path)}
@@ -157,12 +181,15 @@ func (d *daemon) load(now time.Time, old map[string]*entry) (*generation, error)
 func (d *daemon) logSchedules(gen *generation, msg string) {
 	jobs, _ := selectJobs(gen.cfg, d.names)
 	for _, j := range jobs {
-		i := slices.IndexFunc(gen.entries, func(e *entry) bool { return e.job == j })
+		i := slices.IndexFunc(gen.entries, func(e *entry) bool { return e.job == j && !e.verify })
 		if i < 0 {
 			gen.log.Info("job not scheduled", "job", j.Name, "hint", `the daemon never runs it: add schedule = "0 2 * * *" to its [[job]]`)
-			continue
+		} else {
+			gen.log.Info(msg, "job", j.Name, "schedule", j.Schedule, "next", gen.entries[i].next.Format(time.DateTime))
 		}
-		gen.log.Info(msg, "job", j.Name, "schedule", j.Schedule, "next", gen.entries[i].next.Format(time.DateTime))
+		if i := slices.IndexFunc(gen.entries, func(e *entry) bool { return e.job == j && e.verify }); i >= 0 {
+			gen.log.Info("verify scheduled", "job", j.Name, "schedule", j.Verify.Schedule, "next", gen.entries[i].next.Format(time.DateTime))
+		}
 	}
 }
 
@@ -175,7 +202,7 @@ func (d *daemon) reload() error {
 	old := d.gen
 	next := map[string]*entry{}
 	for _, e := range old.entries {
-		next[e.job.Name] = &entry{job: e.job, next: e.next}
+		next[e.task().label()] = &entry{job: e.job, verify: e.verify, spec: e.spec, next: e.next}
 	}
 	d.mu.Unlock()
 
@@ -248,22 +275,22 @@ func (d *daemon) tick(now time.Time) {
 			continue
 		}
 		e.next = e.sched.Next(now)
-		name := e.job.Name
+		t := e.task()
 		switch {
-		case d.running != nil && d.running.job == name:
-			log.Warn("run skipped", "job", name, "next", e.next.Format(time.DateTime),
+		case d.running != nil && d.running.task == t:
+			log.Warn("run skipped", "job", t.label(), "next", e.next.Format(time.DateTime),
 				"cause", fmt.Sprintf("the previous run, started at %s, is still running", d.running.start.Format(time.DateTime)),
 				"hint", "the job takes longer than the time between two of its runs: space its schedule out")
-		case slices.Contains(d.queue, name):
+		case slices.Contains(d.queue, t):
 			who := "another job"
 			if d.running != nil {
-				who = "job " + d.running.job
+				who = "job " + d.running.task.label()
 			}
-			log.Warn("run skipped", "job", name, "next", e.next.Format(time.DateTime),
+			log.Warn("run skipped", "job", t.label(), "next", e.next.Format(time.DateTime),
 				"cause", "the previous run is still waiting for "+who+" to finish",
 				"hint", "jobs run one at a time: space the schedules out")
 		default:
-			d.queue = append(d.queue, name)
+			d.queue = append(d.queue, t)
 		}
 	}
 }
@@ -273,14 +300,18 @@ func (d *daemon) startNext(ctx context.Context, done chan<- *report.Result) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for d.running == nil && len(d.queue) > 0 && ctx.Err() == nil {
-		name := d.queue[0]
+		t := d.queue[0]
 		d.queue = d.queue[1:]
 		gen := d.gen
-		j := findJob(gen.cfg, name)
+		j := findJob(gen.cfg, t.job)
 		if j == nil { // removed by a reload
 			continue
 		}
-		d.running = &runState{job: name, start: time.Now()}
+		d.running = &runState{task: t, start: time.Now()}
+		if t.verify {
+			go func() { done <- d.verifyJob(ctx, gen, j) }()
+			continue
+		}
 		go func() { done <- d.runJob(ctx, gen, j) }()
 	}
 }
@@ -299,6 +330,13 @@ func (d *daemon) runJob(ctx context.Context, gen *generation, j *config.Job) *re
 	return res
 }
 
+// verifyJob is one `gardien verify JOB` of the newest archive: its summary and its mail.
+func (d *daemon) verifyJob(ctx context.Context, gen *generation, j *config.Job) *report.Result {
+	gen.log.ResetCapture()
+	res, _ := verifyAndReport(ctx, gen.cfg, j, "", gen.log, d.g.out())
+	return res
+}
+
 // finished records the end of the run in progress (job.Run logged how it went).
 func (d *daemon) finished(res *report.Result) {
 	d.mu.Lock()
@@ -306,12 +344,16 @@ func (d *daemon) finished(res *report.Result) {
 	d.running = nil
 	attrs := []any{"job", res.Job}
 	for _, e := range d.gen.entries {
-		if e.job.Name == res.Job {
+		if e.task().label() == res.Job {
 			attrs = append(attrs, "next", e.next.Format(time.DateTime))
 		}
 	}
 	if len(d.queue) > 0 {
-		attrs = append(attrs, "waiting", strings.Join(d.queue, ","))
+		var waiting []string
+		for _, t := range d.queue {
+			waiting = append(waiting, t.label())
+		}
+		attrs = append(attrs, "waiting", strings.Join(waiting, ","))
 	}
 	d.gen.log.Info("next run", attrs...)
 	for _, l := range d.retired {
@@ -331,11 +373,11 @@ func (d *daemon) stop(done <-chan *report.Result) error {
 	log := d.gen.log
 	d.mu.Unlock()
 	if running != nil {
-		log.Info("stopping: the run in progress is interrupted", "job", running.job)
+		log.Info("stopping: the run in progress is interrupted", "job", running.task.label())
 		d.finished(<-done)
 	}
-	for _, name := range waiting {
-		log.Info("run not started: the daemon is stopping", "job", name)
+	for _, t := range waiting {
+		log.Info("run not started: the daemon is stopping", "job", t.label())
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

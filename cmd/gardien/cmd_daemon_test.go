@@ -405,3 +405,53 @@ func TestDaemonSignals(t *testing.T) {
 		}
 	}
 }
+
+// [job.verify] schedule makes the daemon run gardien verify, with its own summary,
+// even for a job that it never runs itself (no schedule: run by hand).
+func TestDaemonVerifies(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeDaemonConfig(t, dir, daemonJob{"a", "", dumpServer(t, "a")})
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(text), "  [[job.destination]]", "  [job.verify]\n  schedule = \"* * * * *\"\n  [[job.destination]]", 1)), 0o600)
+	if code, out, errOut := gardien(t, "--config", cfg, "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	archived := archives(t, filepath.Join(dir, "dest-a"))
+
+	td := startDaemon(t, cfg)
+	var verified *report.Result
+	for _, res := range td.waitRuns(t, "a (verify)") {
+		if res.Job == "a (verify)" {
+			verified = res
+		}
+	}
+	if verified.Outcome() != report.Success || verified.Archive != archived[0] {
+		t.Errorf("verify: %v of %q, want a success of %v", verified.Outcome(), verified.Archive, archived)
+	}
+	for _, s := range verified.Steps {
+		if s.Name == "checksums verified" && s.Status != report.OK {
+			t.Errorf("checksums: %+v", s)
+		}
+	}
+	td.stop(t)
+	// The daemon verified the archive; it did not run the job.
+	if got := archives(t, filepath.Join(dir, "dest-a")); len(got) != 1 || got[0] != archived[0] {
+		t.Errorf("the destination holds %v, had %v", got, archived)
+	}
+	log, _ := os.ReadFile(td.logFile)
+	for _, re := range []string{
+		`msg="job not scheduled" job=a hint=`,
+		`msg="verify scheduled" job=a schedule="\* \* \* \* \*" next=`,
+		`msg="verify started" job=a run=\w+ archive=newest`,
+		`== a \(verify\) run \w+ · .* · SUCCESS ==`,
+		`ok      checksums verified     1 file, SHA-256 as in the MANIFEST`,
+		`msg="next run" job="a \(verify\)" next=`,
+	} {
+		if !regexp.MustCompile(re).Match(log) {
+			t.Errorf("the log lacks %s:\n%s", re, log)
+		}
+	}
+	if _, daemonLog, _ := strings.Cut(string(log), `msg="daemon started"`); strings.Contains(daemonLog, `msg="run started"`) {
+		t.Errorf("the daemon ran the job:\n%s", daemonLog)
+	}
+}

@@ -41,6 +41,10 @@ timers to cron:
   gardien@JOB.timer.d/schedule.conf
                          each job's OnCalendar, converted from its cron schedule
 
+and, when a job's [job.verify] has a schedule, the same three for gardien verify:
+gardien-verify@.service, gardien-verify@.timer and
+gardien-verify@JOB.timer.d/schedule.conf.
+
 The service is hardened (read-only system, private /tmp, no new privileges…) and may
 write only to the log, state, staging and file:// destination directories of the
 configuration. A schedule that systemd cannot express exactly (a day of month and a
@@ -88,7 +92,7 @@ func (g *globalOptions) systemd(o systemdOptions, now time.Time) error {
 			fmt.Fprintf(g.stderr, "gardien: warning: %s, %s, is under a temporary directory that the service makes private to each run (PrivateTmp): what gardien writes there is gone when the run ends; move it\n", d.what, d.path)
 		}
 	}
-	jobs := scheduledJobs(cfg)
+	jobs := append(scheduledJobs(cfg), scheduledVerifies(cfg)...)
 	if !o.install {
 		for i, f := range files {
 			if i > 0 {
@@ -115,17 +119,22 @@ func (g *globalOptions) systemd(o systemdOptions, now time.Time) error {
 	var timers []string
 	for _, sj := range jobs {
 		if sj.expr != nil {
-			timers = append(timers, "gardien@"+sj.job.Name+".timer")
+			timers = append(timers, sj.unit()+"@"+sj.job.Name+".timer")
 		}
 	}
 	if len(timers) > 0 {
-		fmt.Fprintf(g.out(), "enable the timers with:\n  systemctl daemon-reload\n  systemctl enable --now %s\nand see them with: systemctl list-timers 'gardien@*'\n", strings.Join(timers, " "))
+		pattern := "gardien@*"
+		if len(scheduledVerifies(cfg)) > 0 {
+			pattern = "gardien*@*" // gardien-verify@ too
+		}
+		fmt.Fprintf(g.out(), "enable the timers with:\n  systemctl daemon-reload\n  systemctl enable --now %s\nand see them with: systemctl list-timers '%s'\n", strings.Join(timers, " "), pattern)
 	}
 	return nil
 }
 
 // systemdUnits returns the service, the timer, and one drop-in with OnCalendar for
-// each scheduled job.
+// each scheduled job; and the same for gardien verify when a [job.verify] has a
+// schedule.
 func systemdUnits(cfg *config.Config, o systemdOptions, bin string) ([]unitFile, error) {
 	if !userRe.MatchString(o.user) {
 		return nil, usageError{fmt.Errorf("--user %q is not a user name", o.user)}
@@ -136,28 +145,50 @@ func systemdUnits(cfg *config.Config, o systemdOptions, bin string) ([]unitFile,
 	}
 	var dropIns []unitFile
 	var bad []error
-	for _, sj := range scheduledJobs(cfg) {
+	verifies := scheduledVerifies(cfg)
+	for _, sj := range append(scheduledJobs(cfg), verifies...) {
 		if sj.expr == nil {
 			continue
 		}
 		cal, err := sj.expr.OnCalendar()
 		if err != nil {
-			bad = append(bad, fmt.Errorf("job %q: %w", sj.job.Name, err))
+			what := ""
+			if sj.verify {
+				what = " [job.verify]"
+			}
+			bad = append(bad, fmt.Errorf("job %q%s: %w", sj.job.Name, what, err))
 			continue
 		}
-		dropIns = append(dropIns, unitFile{
-			name: "gardien@" + sj.job.Name + ".timer.d/schedule.conf",
-			text: fmt.Sprintf("# The schedule of the gardien job %q: schedule = %q in %s,\n# written by `gardien systemd`.\n[Timer]\nOnCalendar=%s\n",
-				sj.job.Name, sj.expr.String(), cfgPath, cal),
-		})
+		text := fmt.Sprintf("# The schedule of the gardien job %q: schedule = %q in %s,\n# written by `gardien systemd`.\n[Timer]\nOnCalendar=%s\n",
+			sj.job.Name, sj.expr.String(), cfgPath, cal)
+		if sj.verify {
+			text = fmt.Sprintf("# When gardien verify proves the archives of the job %q: [job.verify]\n# schedule = %q in %s, written by `gardien systemd`.\n[Timer]\nOnCalendar=%s\n",
+				sj.job.Name, sj.expr.String(), cfgPath, cal)
+		}
+		dropIns = append(dropIns, unitFile{name: sj.unit() + "@" + sj.job.Name + ".timer.d/schedule.conf", text: text})
 	}
 	if len(bad) > 0 {
 		return nil, usageError{errors.Join(bad...)}
 	}
-	return append([]unitFile{
-		{name: "gardien@.service", text: serviceUnit(cfg, o.user, bin, cfgPath)},
+	units := []unitFile{
+		{name: "gardien@.service", text: serviceUnit(cfg, o.user, bin, cfgPath, "run")},
 		{name: "gardien@.timer", text: timerUnit},
-	}, dropIns...), nil
+	}
+	if len(verifies) > 0 {
+		units = append(units,
+			unitFile{name: "gardien-verify@.service", text: serviceUnit(cfg, o.user, bin, cfgPath, "verify")},
+			unitFile{name: "gardien-verify@.timer", text: verifyTimerUnit})
+	}
+	return append(units, dropIns...), nil
+}
+
+// unit is the name of the systemd template that runs the entry: gardien@ for a
+// run, gardien-verify@ for a verify.
+func (sj scheduledJob) unit() string {
+	if sj.verify {
+		return "gardien-verify"
+	}
+	return "gardien"
 }
 
 const timerUnit = `# The timer of the gardien job named by the instance: enable one per job with
@@ -177,9 +208,28 @@ AccuracySec=1min
 WantedBy=timers.target
 `
 
-// serviceUnit is gardien@.service: one run of a job, hardened. The run may write to
-// the log, state, staging and file:// destination directories, and nowhere else.
-func serviceUnit(cfg *config.Config, user, bin, cfgPath string) string {
+const verifyTimerUnit = `# The timer of gardien verify for the job named by the instance: enable one per job
+# whose [job.verify] has a schedule with
+#   systemctl enable --now gardien-verify@JOB.timer
+# Its OnCalendar is in gardien-verify@JOB.timer.d/schedule.conf, written by
+# ` + "`gardien systemd`" + ` from that schedule.
+[Unit]
+Description=gardien verify of job %i: schedule
+Documentation=man:gardien(1) man:gardien-verify(1)
+
+[Timer]
+# A verify missed while the machine was off happens when it starts again.
+Persistent=true
+AccuracySec=1min
+
+[Install]
+WantedBy=timers.target
+`
+
+// serviceUnit is gardien@.service (command "run": one run of a job) or
+// gardien-verify@.service (command "verify"), hardened. It may write to the log,
+// state, staging and file:// destination directories, and nowhere else.
+func serviceUnit(cfg *config.Config, user, bin, cfgPath, command string) string {
 	var rw []string
 	for _, d := range writtenDirs(cfg) {
 		if !underTmp(d.path) {
@@ -192,19 +242,28 @@ func serviceUnit(cfg *config.Config, user, bin, cfgPath string) string {
 	}
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	w("# One run of the gardien job named by the instance: gardien@ocpizza-db.service runs")
-	w("# the job \"ocpizza-db\" of %s. Started by gardien@JOB.timer;", cfgPath)
-	w("# written by `gardien systemd`.")
-	w("[Unit]")
-	w("Description=gardien archive job %%i")
-	w("Documentation=man:gardien(1) man:gardien-run(1)")
+	if command == "verify" {
+		w("# gardien verify of the job named by the instance: gardien-verify@ocpizza-db.service")
+		w("# proves that the newest archive of the job \"ocpizza-db\" of %s restores.", cfgPath)
+		w("# Started by gardien-verify@JOB.timer; written by `gardien systemd`.")
+		w("[Unit]")
+		w("Description=gardien verify of job %%i")
+		w("Documentation=man:gardien(1) man:gardien-verify(1)")
+	} else {
+		w("# One run of the gardien job named by the instance: gardien@ocpizza-db.service runs")
+		w("# the job \"ocpizza-db\" of %s. Started by gardien@JOB.timer;", cfgPath)
+		w("# written by `gardien systemd`.")
+		w("[Unit]")
+		w("Description=gardien archive job %%i")
+		w("Documentation=man:gardien(1) man:gardien-run(1)")
+	}
 	w("Wants=network-online.target")
 	w("After=network-online.target")
 	w("")
 	w("[Service]")
 	w("Type=oneshot")
 	w("User=%s", user)
-	w("ExecStart=%s --config %s --quiet run %%i", unitQuote(bin), unitQuote(cfgPath))
+	w("ExecStart=%s --config %s --quiet %s %%i", unitQuote(bin), unitQuote(cfgPath), command)
 	w("# ${VAR} references of the configuration (passwords, tokens) can be set here.")
 	w("EnvironmentFile=-/etc/default/gardien")
 	w("# 3: the job ran with warnings, which the log and the mail report.")

@@ -118,3 +118,72 @@ func TestSystemdVerify(t *testing.T) {
 		t.Errorf("verify accepts a timer without OnCalendar:\n%s", res)
 	}
 }
+
+// [job.verify] schedule gets its own service and timer, which run gardien verify;
+// a job may be verified on a schedule and run only by hand. The units are valid for
+// systemd itself.
+func TestSystemdVerifySchedule(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeJobsConfigAt(t, dir, "/srv/gardien", "/var/log/gardien/gardien.log", [2]string{"db", "0 2 * * *"}, [2]string{"media", ""})
+	text, _ := os.ReadFile(cfg)
+	text = []byte(strings.Replace(string(text), "[[job.destination]]", "[job.verify]\n  schedule = \"0 5 * * 0\"\n  [[job.destination]]", 2))
+	os.WriteFile(cfg, text, 0o600)
+
+	code, out, errOut := gardien(t, "--config", cfg, "systemd", "--binary", "/usr/bin/gardien")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"\nExecStart=/usr/bin/gardien --config " + cfg + " --quiet run %i\n",
+		"# ==> /etc/systemd/system/gardien-verify@.service <==\n",
+		"\nExecStart=/usr/bin/gardien --config " + cfg + " --quiet verify %i\n",
+		"# ==> /etc/systemd/system/gardien-verify@.timer <==\n",
+		"# ==> /etc/systemd/system/gardien@db.timer.d/schedule.conf <==\n",
+		"# ==> /etc/systemd/system/gardien-verify@db.timer.d/schedule.conf <==\n",
+		"# ==> /etc/systemd/system/gardien-verify@media.timer.d/schedule.conf <==\n",
+		"[Timer]\nOnCalendar=Sun *-*-* 05:00:00\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("units lack %q", want)
+		}
+	}
+	// The verify service is hardened like the run's.
+	verify := out[strings.Index(out, "# ==> /etc/systemd/system/gardien-verify@.service <=="):]
+	verify = verify[:strings.Index(verify, "# ==> /etc/systemd/system/gardien-verify@.timer")]
+	for _, want := range []string{"\nProtectSystem=strict\n", "\nReadWritePaths=-/var/log/gardien -/srv/gardien/state -/srv/gardien/staging ", "\nNoNewPrivileges=true\n", "\nSuccessExitStatus=3\n"} {
+		if !strings.Contains(verify, want) {
+			t.Errorf("the verify service lacks %q:\n%s", want, verify)
+		}
+	}
+	if strings.Contains(out, "gardien@media.timer") {
+		t.Errorf("a run timer for the job without schedule:\n%s", out)
+	}
+	for _, re := range []string{`(?m)^db \(verify\)\s+0 5 \* \* 0\s+next: Sun `, `(?m)^media \(verify\)\s+0 5 \* \* 0\s+next: Sun `, `(?m)^media\s+not scheduled`} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("stderr lacks %s:\n%s", re, errOut)
+		}
+	}
+
+	// A verify schedule that a timer cannot say is refused, naming it.
+	os.WriteFile(cfg, []byte(strings.Replace(string(text), `schedule = "0 5 * * 0"`, `schedule = "0 5 1 * 0"`, 1)), 0o600)
+	if code, _, errOut := gardien(t, "--config", cfg, "systemd", "--binary", "/usr/bin/gardien"); code != 2 || !strings.Contains(errOut, `job "db" [job.verify]: schedule "0 5 1 * 0"`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+
+	// Installed, the timers to enable include the verify ones, and systemd accepts the units.
+	os.WriteFile(cfg, text, 0o600)
+	units := filepath.Join(dir, "units")
+	code, out, errOut = gardien(t, "--config", cfg, "systemd", "--install", "--dir", units, "--binary", "/bin/true")
+	if code != 0 || !strings.Contains(out, "systemctl enable --now gardien@db.timer gardien-verify@db.timer gardien-verify@media.timer\nand see them with: systemctl list-timers 'gardien*@*'\n") ||
+		!strings.Contains(out, "wrote "+filepath.Join(units, "gardien-verify@db.timer.d/schedule.conf")) {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed (apt install systemd): the units are not verified")
+	}
+	args := []string{"verify", "--man=no", filepath.Join(units, "gardien-verify@db.service"), filepath.Join(units, "gardien-verify@db.timer")}
+	if res, err := exec.Command(analyze, args...).CombinedOutput(); err != nil || len(res) > 0 {
+		t.Errorf("systemd-analyze %s: %v\n%s", strings.Join(args, " "), err, res)
+	}
+}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/job"
+	"github.com/gardien/gardien/internal/logging"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/version"
 )
@@ -25,7 +28,8 @@ database is dropped whatever happens. Nothing is written on the destinations.
 The result is reported like a run: the summary in the log, the mail ([mail]), and
 the exit code: 0 the archive restores, 1 it does not, 2 invalid configuration,
 3 warnings (a scratch database could not be dropped, the mail was not sent).
-[job.verify] schedule makes ` + "`gardien cron`" + ` run it regularly.`,
+[job.verify] schedule makes ` + "`gardien cron`" + `, ` + "`gardien systemd`" + ` and ` + "`gardien daemon`" + `
+run it regularly.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			cfg, jobs, l, err := g.setup(args[:1])
@@ -37,22 +41,29 @@ the exit code: 0 the archive restores, 1 it does not, 2 invalid configuration,
 			if len(args) == 2 {
 				name = args[1]
 			}
-			res := job.Verify(cmd.Context(), cfg, jobs[0], name, job.Options{Log: l.Logger})
-			writeSummary(res, l.File, l.Wrap(g.out()))
-			// The mail, as after a run; no ping: the monitors of [notify] watch the
-			// nightly runs, which a verify must not pass for.
-			ctx := cmd.Context()
-			if ctx.Err() != nil { // interrupted: still say so, briefly
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-				defer cancel()
-			}
-			m := &report.Mailer{Config: cfg.Mail, Host: hostname(), Version: version.String(), LogFile: cfg.Log.File, Log: l.Logger}
-			worst := res.Outcome()
-			if err := m.Report(ctx, []*report.Result{res}, [][]byte{l.Capture()}); err != nil {
-				worst = max(worst, report.Warned)
-			}
+			_, worst := verifyAndReport(cmd.Context(), cfg, jobs[0], name, l, g.out())
 			return outcomeError(worst)
 		}),
 	}
+}
+
+// verifyAndReport is one gardien verify of j (of the archive name, or the newest):
+// the verify, its summary in the log and on out, and its mail. It returns the
+// result and the worst outcome, a mail not sent counting as a warning.
+func verifyAndReport(ctx context.Context, cfg *config.Config, j *config.Job, name string, l *logging.Log, out io.Writer) (*report.Result, report.Outcome) {
+	res := job.Verify(ctx, cfg, j, name, job.Options{Log: l.Logger})
+	writeSummary(res, l.File, l.Wrap(out))
+	// The mail, as after a run; no ping: the monitors of [notify] watch the
+	// nightly runs, which a verify must not pass for.
+	if ctx.Err() != nil { // interrupted: still say so, briefly
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+	}
+	m := &report.Mailer{Config: cfg.Mail, Host: hostname(), Version: version.String(), LogFile: cfg.Log.File, Log: l.Logger}
+	worst := res.Outcome()
+	if err := m.Report(ctx, []*report.Result{res}, [][]byte{l.Capture()}); err != nil {
+		worst = max(worst, report.Warned)
+	}
+	return res, worst
 }

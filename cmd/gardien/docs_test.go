@@ -16,11 +16,15 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/job"
+	"github.com/gardien/gardien/internal/pg"
 	"github.com/gardien/gardien/internal/report"
+	"github.com/gardien/gardien/internal/source"
 )
 
 // The documents of docs/ are tested like code: every example configuration loads with
@@ -281,6 +285,61 @@ func genericHints() map[string]string {
 	return hints
 }
 
+// postgresHints returns the hints gardien gives when PostgreSQL refuses a connection
+// or pg_dump fails, by what went wrong, for the role gardien on 127.0.0.1:5432 as
+// the guides show them.
+func postgresHints(t *testing.T) map[string]string {
+	t.Helper()
+	ci, err := pg.New(pg.Settings{Host: "127.0.0.1", Port: 5432, User: "gardien"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := pg.New(pg.Settings{Host: "/var/run/postgresql", User: "postgres"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := map[string]string{}
+	for what, e := range map[string]error{
+		"password refused": &pgconn.PgError{Code: "28P01"},
+		"no pg_hba.conf":   &pgconn.PgError{Code: "28000", Message: "no pg_hba.conf entry for host"},
+		"peer":             &pgconn.PgError{Code: "28000", Message: "Peer authentication failed"},
+		"no role":          &pgconn.PgError{Code: "28000", Message: `role "root" does not exist`},
+		"no database":      &pgconn.PgError{Code: "3D000"},
+		"busy":             &pgconn.PgError{Code: "53300"},
+		"refused":          fmt.Errorf("dial: %w", syscall.ECONNREFUSED),
+		"no TLS":           errors.New("server refused TLS connection"),
+		"certificate":      errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+	} {
+		hints["connect, "+what] = fault.Hint(pg.ConnectError(ci, e))
+	}
+	hints["connect, no socket"] = fault.Hint(pg.ConnectError(sock, fmt.Errorf("dial: %w", syscall.ENOENT)))
+	for what, stderr := range map[string]string{
+		"version":         "pg_dump: error: aborting because of server version mismatch | pg_dump: detail: server version: 16.4; pg_dump version: 15.18",
+		"no password":     "fe_sendauth: no password supplied",
+		"no pg_hba.conf":  `FATAL:  no pg_hba.conf entry for host "127.0.0.1"`,
+		"refused":         "Connection refused",
+		"no socket":       `connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory`,
+		"permission":      "ERROR:  permission denied for table res_users",
+		"vanished":        `FATAL:  database "x" does not exist`,
+		"locks":           "ERROR:  out of shared memory",
+		"locked":          "ERROR:  could not obtain lock on relation",
+		"broken":          "server closed the connection unexpectedly",
+		"tls":             "SSL error: certificate verify failed",
+		"no connection":   "could not connect to server",
+		"unknown":         "pg_dump: error: something new",
+		"restore unknown": "",
+	} {
+		tool := "pg_dump"
+		if what == "restore unknown" {
+			tool = "pg_restore"
+		}
+		hints["pg_dump, "+what], _ = pg.Classify(tool, stderr, "gardien")
+	}
+	_, missing := pg.Tool{Name: "pg_dump", Path: "pg_dump-not-installed"}.Look()
+	hints["pg_dump missing"] = fault.Hint(missing)
+	return hints
+}
+
 // Both user guides hold the troubleshooting table: every step of a run, of
 // `gardien check` and of the report, every exit code, and every hint that gardien
 // gives for a kind of error, quoted as the log writes it.
@@ -291,10 +350,16 @@ func TestDocTroubleshooting(t *testing.T) {
 		report.StepReachable, report.StepDownloaded, report.StepExpected, report.StepChanged,
 		report.StepSize, report.StepArchive, report.StepDestLogin, report.StepTransfer,
 		report.StepRetention, job.StepProbe, report.StepMail, report.StepMailLogin,
-		report.StepTestMail, "notify",
+		report.StepTestMail, "notify", job.StepRecord,
+		source.StepDBReachable, source.StepDBListed, source.StepDBDumped,
+		source.StepFolderListed, source.StepFilesRead, source.StepCommandRun,
+		job.StepFound, job.StepExtracted, job.StepChecksums, job.StepRestored, job.StepDropped,
 	}
 	hints := genericHints()
-	if len(hints) < 14 {
+	for what, h := range postgresHints(t) {
+		hints["postgres: "+what] = h
+	}
+	if len(hints) < 14+25 {
 		t.Fatalf("%d hints", len(hints))
 	}
 	for _, guide := range []string{"guide.en.md", "guide.fr.md"} {

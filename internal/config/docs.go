@@ -172,8 +172,8 @@ var keyDocs = map[string]keyDoc{
 		"unchanged without being read. `true` reads it and compares its SHA-256 before saying so."},
 
 	// [job.verify]
-	"job.verify.schedule": {text: "When `gardien cron` runs `gardien verify` for the job, a cron expression. " +
-		"Empty: by hand only."},
+	"job.verify.schedule": {text: "When `gardien verify` runs for the job, a cron expression read by `gardien cron`, " +
+		"`gardien systemd` and `gardien daemon`. Empty: by hand only."},
 	"job.verify.from": {text: "The destination to fetch the archive from. Default: the first that has it."},
 	"job.verify.restore_dsn": {text: "The PostgreSQL server where each dump is restored into a scratch database, " +
 		"dropped afterwards whatever happens: a role that may create databases. A password in it is masked in the log."},
