@@ -62,9 +62,11 @@ func (t Tool) List(ctx context.Context, file string) (TOC, error) {
 
 // Restore loads a custom-format dump into the existing database db of the server of
 // ci, stopping at the first error. Owners and privileges are not restored: the
-// roles of the dumped server need not exist where it is restored.
+// roles of the dumped server need not exist where it is restored. It runs in one
+// transaction: a restore that stops half-way, over an existing database (clean),
+// leaves that database as it was, not half replaced.
 func (t Tool) Restore(ctx context.Context, ci Conninfo, db, file string, clean bool) error {
-	args := []string{"--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname=" + ci.With("dbname", db).String()}
+	args := []string{"--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--no-password", "--dbname=" + ci.With("dbname", db).String()}
 	if clean {
 		args = append(args, "--clean", "--if-exists")
 	}
