@@ -10,6 +10,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +20,16 @@ import (
 	"github.com/gardien/gardien/internal/dest"
 )
 
-// LargeSize is the size of the streamed upload test.
+// LargeSize is the size of the streamed upload test in the unit suite.
 const LargeSize = 32 << 20
+
+// ITLargeSize is its size against the real servers of the integration suite
+// (GARDIEN_IT=1), where the client's memory is measured too.
+const ITLargeSize = 200 << 20
+
+// MaxHeapGrowth bounds how much the heap may grow during the large upload against a
+// real server: a destination that held the archive in memory would pass it.
+const MaxHeapGrowth = 64 << 20
 
 // Run runs the suite. open returns a destination on an empty directory (a new one
 // for each call); Run closes it.
@@ -191,14 +201,57 @@ func Run(t *testing.T, open func(t *testing.T) dest.Destination) {
 
 	t.Run("Large", func(t *testing.T) {
 		d := fresh(t)
+		size := int64(LargeSize)
+		// Against a real server (out of this process), the heap is the client's alone:
+		// it must stay flat whatever the size.
+		real := os.Getenv("GARDIEN_IT") == "1"
+		if real {
+			size = ITLargeSize
+		}
 		sent := sha256.New()
-		r := io.TeeReader(io.LimitReader(newStream(2), LargeSize), sent)
-		if err := d.Put(ctx(t), "large.tgz", r, LargeSize); err != nil {
-			t.Fatalf("Put of %d bytes: %v", LargeSize, err)
+		r := io.TeeReader(io.LimitReader(newStream(2), size), sent)
+		var peak uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		if real {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			base := ms.HeapAlloc
+			go func() {
+				defer close(sampled)
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						runtime.ReadMemStats(&ms)
+						if ms.HeapAlloc > base && ms.HeapAlloc-base > peak {
+							peak = ms.HeapAlloc - base
+						}
+					}
+				}
+			}()
+		} else {
+			close(sampled)
+		}
+		err := d.Put(ctx(t), "large.tgz", r, size)
+		close(stop)
+		<-sampled
+		if err != nil {
+			t.Fatalf("Put of %d bytes: %v", size, err)
+		}
+		if real {
+			t.Logf("heap growth during the upload of %d MB: %d MB at most", size>>20, peak>>20)
+			if peak > MaxHeapGrowth {
+				t.Errorf("the heap grew by %d MB during the upload of %d MB (bound %d MB): the upload is not streamed", peak>>20, size>>20, MaxHeapGrowth>>20)
+			}
 		}
 		objs := list(t, d)
-		if len(objs) != 1 || objs[0].Size != LargeSize {
-			t.Fatalf("List = %v, want large.tgz of %d bytes", objs, LargeSize)
+		if len(objs) != 1 || objs[0].Size != size {
+			t.Fatalf("List = %v, want large.tgz of %d bytes", objs, size)
 		}
 		rc, err := d.Open(ctx(t), "large.tgz")
 		if err != nil {
@@ -210,8 +263,8 @@ func Run(t *testing.T, open func(t *testing.T) dest.Destination) {
 			rc.Close()
 			t.Fatalf("read back: %v", err)
 		}
-		if n != LargeSize || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
-			t.Errorf("read back %d bytes with sha256 %x, sent %d with %x", n, got.Sum(nil), LargeSize, sent.Sum(nil))
+		if n != size || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
+			t.Errorf("read back %d bytes with sha256 %x, sent %d with %x", n, got.Sum(nil), size, sent.Sum(nil))
 		}
 		if err := rc.Close(); err != nil {
 			t.Errorf("Close of the reader: %v", err)
