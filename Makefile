@@ -5,7 +5,7 @@ PKG := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/gardien/gardien/internal/version.version=$(VERSION)
 
-.PHONY: build test race integration fuzz vet demo clean man deb dist
+.PHONY: build test race integration fuzz vet demo clean man deb dist bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gardien ./cmd/gardien
@@ -34,6 +34,12 @@ fuzz:
 
 demo:
 	$(GO) run ./cmd/gardien demo
+
+# Benchmarks against the shell pipeline and rclone (issue 7), not tests: slow, needs
+# root, never run by `make test` nor CI. Writes docs/benchmarks.md. BENCH_SIZE=1GB,
+# BENCH_RUNS=3 and the others are described in scripts/bench.sh.
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf bin gardien-demo build dist
