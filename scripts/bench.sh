@@ -10,7 +10,8 @@
 # (scripts/bench/pipeline.sh), each timed by GNU time -v; the upload alone, gardien's
 # (`bench put`) against `rclone copyto`; and once the unchanged dump.
 #
-#   BENCH_SIZE=1GB          dump size; several sizes separated by spaces: "100MB 1GB 4GB"
+#   BENCH_SIZE=1GB          dump size; several sizes separated by spaces, each with its
+#                           own number of runs if given after a colon: "100MB 1GB 4GB:1"
 #   BENCH_RUNS=3            runs of each tool per size, alternated (medians reported)
 #   BENCH_DIR=/tmp/gardien-bench  work directory; the generated zips stay there for
 #                           the next run (rm -rf it to reclaim the space)
@@ -39,6 +40,12 @@ die() { say "$*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages, adds a user and starts sshd)"
 [[ "$BENCH_RUNS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS=$BENCH_RUNS is not a positive number"
+sizes=()
+for item in $BENCH_SIZE; do
+  [[ "$item" =~ ^[0-9.]+[KMGT]?B?(:[1-9][0-9]*)?$ ]] || die "BENCH_SIZE: $item is not a size such as 256MB or 4GB:1"
+  sizes+=("${item%%:*}")
+done
+[ ${#sizes[@]} -gt 0 ] || die "BENCH_SIZE is empty"
 
 # --- what the benchmark needs -------------------------------------------------------
 missing=()
@@ -66,8 +73,7 @@ rm -rf "$runs" "$BENCH_DIR/staging" "$BENCH_DIR/shell" "$BENCH_DIR/upload" "$BEN
 mkdir -p "$runs" "$BENCH_DIR/dumps" "$BENCH_DIR/www" "$BENCH_DIR/upload"
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "runs=$BENCH_RUNS"
-  echo "sizes=$BENCH_SIZE"
+  echo "sizes=${sizes[*]}"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "openssh=$(ssh -V 2>&1)"
   echo "rclone=$(rclone version 2>/dev/null | head -1)"
@@ -194,7 +200,9 @@ timed() {
 }
 
 name=$(date +%Y%m%d).tgz
-for size in $BENCH_SIZE; do
+for item in $BENCH_SIZE; do
+  size=${item%%:*} n=$BENCH_RUNS
+  [[ "$item" == *:* ]] && n=${item#*:}
   out=$runs/$size
   mkdir -p "$out"
   say "== $size: generating the dump"
@@ -202,8 +210,8 @@ for size in $BENCH_SIZE; do
   ln -sf "$BENCH_DIR/dumps/dump-$size.zip" "$BENCH_DIR/www/dump.zip"
   rm -rf "$BENCH_DIR/state"
 
-  say "== $size: gardien run and the shell pipeline, $BENCH_RUNS times each, alternately"
-  for i in $(seq "$BENCH_RUNS"); do
+  say "== $size: gardien run and the shell pipeline, $n times each, alternately"
+  for i in $(seq "$n"); do
     rm -f "$BENCH_DIR/gardien.log"
     timed "$out/gardien-$i" 0 "$gardien" --config "$BENCH_DIR/run.toml" run
     cp "$BENCH_DIR/gardien.log" "$out/gardien-$i.log"
@@ -230,8 +238,8 @@ for size in $BENCH_SIZE; do
   timed "$out/unchanged-confirm-1" 3 "$gardien" --config "$BENCH_DIR/confirm.toml" run
   cp "$BENCH_DIR/gardien.log" "$out/unchanged-confirm-1.log"
 
-  say "== $size: upload alone, gardien against rclone, $BENCH_RUNS times each, alternately"
-  for i in $(seq "$BENCH_RUNS"); do
+  say "== $size: upload alone, gardien against rclone, $n times each, alternately"
+  for i in $(seq "$n"); do
     rm -f "$sftp_root/put/$name"
     timed "$out/put-$i" 0 "$helper" put -config "$BENCH_DIR/put.toml" -file "$BENCH_DIR/upload/$name"
     grep '=' "$out/put-$i.out" >"$out/put-$i.meta"
