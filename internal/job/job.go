@@ -211,6 +211,9 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		r.checkChanged(last.Files, last, "by size and CRC-32")
 		return nil, false
 	}
+	if lastErr == nil && r.confirmByCRC(items, last) && !r.confirmUnchanged(ctx, items, last) {
+		return nil, false
+	}
 	tmp := filepath.Join(r.stage, namefmt.TempName(name))
 	t0 := time.Now()
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -301,16 +304,10 @@ func sourceHint(err error) string {
 // declares, the files of the last run, when that is enough to decide (the dump is
 // not to be archived anyway, and no SHA-256 confirmation was asked for).
 func (r *runner) sameByCRC(items []source.Item, last *state.Record) bool {
-	if last == nil || len(items) != len(last.Files) || r.job.Archive.OnUnchanged == "archive" || r.job.Source.ConfirmUnchanged {
+	if last == nil || r.job.Archive.OnUnchanged == "archive" || r.job.Source.ConfirmUnchanged {
 		return false
 	}
-	for i, it := range items {
-		f := last.Files[i]
-		if it.CRC32 == 0 || f.CRC32 != it.CRC32 || f.Size != it.Size || f.Name != it.Name {
-			return false
-		}
-	}
-	return true
+	return crcMatch(items, last.Files)
 }
 
 // checkChanged compares the dump with the last successful run's. It returns false
