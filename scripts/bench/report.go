@@ -211,11 +211,11 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 
 	p("\n## How gardien does it\n\n")
 	p("- One pass over the dump: the zip entry is inflated (klauspost/compress), hashed (SHA-256; archive/zip checks\n")
-	p("  its CRC-32) and written into the tar, which pgzip compresses in 1 MB blocks on every core, into the staged\n")
+	p("  its CRC-32) and written into the tar, which pgzip compresses in 512 KB blocks on every core, into the staged\n")
 	p("  .tgz. The dump itself never reaches the disk; the pipeline writes it once (unzip) and reads it twice.\n")
 	p("- gzip level 8 by default (archive.DefaultGzipLevel): klauspost's levels are not zlib's; its level 5 (pgzip's\n")
 	p("  default) makes archives about 12 %% larger than gzip -6, level 8 about 0.4 %% smaller (BenchmarkWriter, %%size).\n")
-	p("- Memory does not depend on the dump: pgzip keeps two 1 MB blocks per core in flight, each with its output\n")
+	p("- Memory does not depend on the dump: pgzip keeps two 512 KB blocks per core in flight, each with its output\n")
 	p("  buffer and a compressor; the SFTP upload keeps 64 writes of 32 KB in flight (pkg/sftp's concurrent writes,\n")
 	p("  the same as rclone's defaults); downloads and copies use fixed buffers.\n")
 	p("- An unchanged dump is recognised by the size and CRC-32 that the zip's central directory declares, compared\n")
