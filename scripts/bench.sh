@@ -246,13 +246,23 @@ for item in $BENCH_SIZE; do
     cmp -s "$BENCH_DIR/upload/$name" "$sftp_root/put/$name" || die "gardien's upload differs from the file sent"
     rm -f "$sftp_root/put/$name"
 
-    rm -f "$sftp_root/rclone/$name"
-    timed "$out/rclone-$i" 0 rclone --config "$BENCH_DIR/rclone.conf" copyto "$BENCH_DIR/upload/$name" ":sftp:$sftp_root/rclone/$name" \
-      --sftp-host 127.0.0.1 --sftp-port "$BENCH_SSH_PORT" --sftp-user "$ssh_user" \
-      --sftp-key-file "$sshdir/client_ed25519" --sftp-known-hosts-file "$sshdir/known_hosts" --sftp-disable-hashcheck
-    echo "bytes=$(stat -c %s "$BENCH_DIR/upload/$name")" >"$out/rclone-$i.meta"
-    cmp -s "$BENCH_DIR/upload/$name" "$sftp_root/rclone/$name" || die "rclone's upload differs from the file sent"
-    rm -f "$sftp_root/rclone/$name"
+    # rclone as it is, then followed by an fsync of the file it wrote: gardien's Put
+    # ends with fsync@openssh.com, so that "transfer done" means on the NAS's disk.
+    rclone_args=(--config "$BENCH_DIR/rclone.conf" copyto "$BENCH_DIR/upload/$name" ":sftp:$sftp_root/rclone/$name"
+      --sftp-host 127.0.0.1 --sftp-port "$BENCH_SSH_PORT" --sftp-user "$ssh_user"
+      --sftp-key-file "$sshdir/client_ed25519" --sftp-known-hosts-file "$sshdir/known_hosts"
+      --sftp-disable-hashcheck --sftp-shell-type none)
+    for kind in rclone rclone-sync; do
+      rm -f "$sftp_root/rclone/$name"
+      if [ "$kind" = rclone ]; then
+        timed "$out/$kind-$i" 0 rclone "${rclone_args[@]}"
+      else
+        timed "$out/$kind-$i" 0 bash -c 'dst=$1; shift; rclone "$@" && sync "$dst"' sync "$sftp_root/rclone/$name" "${rclone_args[@]}"
+      fi
+      echo "bytes=$(stat -c %s "$BENCH_DIR/upload/$name")" >"$out/$kind-$i.meta"
+      cmp -s "$BENCH_DIR/upload/$name" "$sftp_root/rclone/$name" || die "rclone's upload differs from the file sent"
+      rm -f "$sftp_root/rclone/$name"
+    done
   done
   rm -f "$BENCH_DIR/upload/$name"
 done
