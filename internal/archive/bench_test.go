@@ -9,7 +9,7 @@ import (
 )
 
 // benchDumpSize is the dump each iteration archives: large enough for every core to
-// get blocks (pgzip cuts 1 MB blocks), small enough to be generated at once.
+// get blocks (pgzip cuts 512 KB blocks), small enough to be generated at once.
 const benchDumpSize = 32 << 20
 
 // BenchmarkWriter measures the archive writer alone on a realistic plain-SQL dump

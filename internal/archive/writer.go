@@ -28,7 +28,7 @@ type Writer struct {
 // DefaultGzipLevel is the gzip level when none is configured: the fastest of
 // klauspost/compress whose archives of SQL dumps are no larger than `gzip -6`'s
 // (its levels trade size for speed differently from zlib's: its default, 5, is about
-// 12 % larger than gzip -6 on a plain-SQL dump, its level 8 about 0.5 % smaller; see
+// 12 % larger than gzip -6 on a plain-SQL dump, its level 8 about 0.4 % smaller; see
 // BenchmarkWriter and docs/benchmarks.md).
 const DefaultGzipLevel = 8
 

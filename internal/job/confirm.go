@@ -34,7 +34,7 @@ func (r *runner) confirmByCRC(items []source.Item, last *state.Record) bool {
 }
 
 // confirmUnchanged reads the items once through SHA-256, without compressing them
-// (the source verifies each CRC-32 at its end): a quarter of the CPU of building an
+// (the source verifies each CRC-32 at its end): a tenth of the CPU of building an
 // archive that on_unchanged would throw away. When the checksums equal the last
 // run's, the "changed" step decides and the run stops there. When they differ (the
 // same size and CRC-32 for other data), the dump is archived as usual, read again.
