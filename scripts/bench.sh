@@ -272,5 +272,6 @@ if [ "$BENCH_GO" != 0 ]; then
   go test -run '^$' -bench . -benchmem ./internal/archive ./internal/dest >"$runs/gobench.txt"
 fi
 
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$runs/bench.meta"
 "$helper" report -dir "$runs" -out "$BENCH_OUT"
 say "results in $BENCH_OUT"
