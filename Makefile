@@ -5,7 +5,7 @@ PKG := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/gardien/gardien/internal/version.version=$(VERSION)
 
-.PHONY: build test race integration fuzz vet demo clean man deb dist docs
+.PHONY: build test race integration fuzz vet demo clean man deb dist docs bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gardien ./cmd/gardien
@@ -42,6 +42,12 @@ demo:
 # it is stale; the guides and the memo in docs/ are written by hand.
 docs:
 	$(GO) run ./internal/config/gendoc -o docs/reference.md
+
+# Benchmarks against the shell pipeline and rclone (issue 7), not tests: slow, needs
+# root, never run by `make test` nor CI. Writes docs/benchmarks.md. BENCH_SIZE=1GB,
+# BENCH_RUNS=3 and the others are described in scripts/bench.sh.
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf bin gardien-demo build dist

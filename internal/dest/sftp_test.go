@@ -31,7 +31,7 @@ const testPassword = "correct horse battery staple"
 
 // sftpFixture is an in-process SFTP server with a client key and a known_hosts file.
 type sftpFixture struct {
-	t          *testing.T
+	t          testing.TB
 	root       string
 	hostKey    ssh.Signer
 	clientKey  ssh.Signer
@@ -41,7 +41,7 @@ type sftpFixture struct {
 	n          atomic.Int32
 }
 
-func newSFTPFixture(t *testing.T) *sftpFixture {
+func newSFTPFixture(t testing.TB) *sftpFixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &sftpFixture{t: t, root: filepath.Join(dir, "srv"), keyFile: filepath.Join(dir, "id_ed25519"), knownHosts: filepath.Join(dir, "known_hosts")}

@@ -338,6 +338,9 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 		r.checkChanged(last.Files, last, how)
 		return nil, false
 	}
+	if lastErr == nil && r.confirmByCRC(items, last) && !r.confirmUnchanged(ctx, items, last) {
+		return nil, false
+	}
 	tmp := filepath.Join(r.stage, namefmt.TempName(name))
 	t0 := time.Now()
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/fault"
 	"github.com/gardien/gardien/internal/progress"
@@ -137,6 +139,9 @@ func (s *HTTPSZip) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 		rec(report.Step{Name: report.StepDownloaded, Status: report.Failed, Cause: err.Error(), Hint: fault.Hint(err)})
 		return nil, err
 	}
+	// klauspost's inflate: the standard library's takes a tenth of a run's CPU
+	// (docs/benchmarks.md), this one about 15 % less of it.
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return flate.NewReader(r) })
 	rec(report.Step{Name: report.StepDownloaded, Status: report.OK, Detail: fmt.Sprintf("%s, %d entries", report.Bytes(dl.written), len(zr.File))})
 
 	f, err := s.findEntry(zr)
