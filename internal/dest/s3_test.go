@@ -50,7 +50,7 @@ type s3Fixture struct {
 	backend *s3mem.Backend
 	handler http.Handler
 	tls     bool
-	srv     *httptest.Server
+	srvp    atomic.Pointer[httptest.Server] // replaced by a restart while handlers run
 	caFile  string
 	n       atomic.Int32
 	// stallPut, when set, makes the server stop reading the bodies of uploads
@@ -111,7 +111,7 @@ func newS3Fixture(t *testing.T, tls bool) *s3Fixture {
 	t.Cleanup(func() { close(f.release) }) // before the server's Close
 	if tls {
 		f.caFile = filepath.Join(t.TempDir(), "ca.pem")
-		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv().Certificate().Raw})
 		if err := os.WriteFile(f.caFile, pemCert, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func (f *s3Fixture) start(addr string) {
 	} else {
 		srv.Start()
 	}
-	f.srv = srv
+	f.srvp.Store(srv)
 	f.t.Cleanup(srv.Close)
 }
 
@@ -165,18 +165,21 @@ func (f *s3Fixture) cutAt(after int64, cut func()) {
 // kill stops the server as a crash would: its connections are cut, and nothing
 // listens on its port any more.
 func (f *s3Fixture) kill() {
-	f.srv.Listener.Close()
-	f.srv.CloseClientConnections()
+	f.srv().Listener.Close()
+	f.srv().CloseClientConnections()
 }
 
-func (f *s3Fixture) addr() string { return f.srv.Listener.Addr().String() }
+func (f *s3Fixture) addr() string { return f.srv().Listener.Addr().String() }
+
+// srv is the running server (the last one started).
+func (f *s3Fixture) srv() *httptest.Server { return f.srvp.Load() }
 
 // config returns a destination on a new prefix of the test bucket.
 func (f *s3Fixture) config() dest.Config {
 	c := dest.Config{
 		Name:      "s3",
 		URL:       fmt.Sprintf("s3://%s/archives/%d", s3TestBucket, f.n.Add(1)),
-		Endpoint:  f.srv.URL, // https://127.0.0.1:port
+		Endpoint:  f.srv().URL, // https://127.0.0.1:port
 		AccessKey: s3TestAccess,
 		SecretKey: s3TestSecret,
 		CAFile:    f.caFile,
@@ -205,7 +208,7 @@ func (f *s3Fixture) client() minio.Core {
 	f.t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if f.tls {
-		pool := f.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+		pool := f.srv().Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 		tr.TLSClientConfig.RootCAs = pool
 	}
 	c, err := minio.NewCore(f.addr(), &minio.Options{
