@@ -226,10 +226,17 @@ func (r *runner) run(ctx context.Context) {
 	if r.opt.DryRun {
 		return
 	}
-	if delivered {
-		r.saveState(staged)
-	} else {
+	switch {
+	case !delivered:
 		r.keepUndelivered(staged)
+	case staged.suspicious:
+		// A suspicious dump is sent, but it does not become the reference: the next
+		// run is compared with the last good one, and warns again while the dump
+		// stays small, instead of taking the shrunk size as normal after one mail.
+		r.log.Warn("the run's record is not updated: the next run compares with the last plausible dump",
+			"step", report.StepSize, "hint", "if the smaller dump is expected, run once with a higher max_shrink (or lower min_size): that run becomes the reference")
+	default:
+		r.saveState(staged)
 	}
 }
 
@@ -570,7 +577,7 @@ func (r *runner) checkSize(st *staged, last *state.Record) bool {
 	}
 	problem := strings.Join(problems, "; ")
 	step := report.Step{Name: report.StepSize, Status: report.Warning, Detail: problem,
-		Hint: "a dump that shrinks overnight is the classic silent failure: check the export on the source server; retention does not run on this archive"}
+		Hint: "a dump that shrinks overnight is the classic silent failure: check the export on the source server; retention does not run on this archive, and the next run compares with the last plausible dump"}
 	if failed {
 		step.Status, step.Cause, step.Detail = report.Failed, problem, ""
 	}

@@ -377,6 +377,17 @@ func TestShrinkWarnsAndKeepsArchives(t *testing.T) {
 	if _, ok := f.files()["20261122.tgz"]; !ok {
 		t.Error("the suspicious dump was not archived")
 	}
+	// The next night the dump is still small: it still warns, and still deletes
+	// nothing. The shrunk dump did not become the reference.
+	f.src.Set(testutil.Zip(t, map[string][]byte{"dump.sql": dump("3", 100)}))
+	f.now = night.Add(24 * time.Hour)
+	res = f.run()
+	if s := findStep(t, res, report.StepSize); res.Outcome() != report.Warned || s.Status != report.Warning {
+		t.Errorf("second small night: outcome %v, size step %+v", res.Outcome(), s)
+	}
+	if _, ok := f.files()["20261001.tgz"]; !ok {
+		t.Error("an old archive was deleted on the second small night")
+	}
 }
 
 func TestLockHeld(t *testing.T) {

@@ -105,7 +105,13 @@ func (o Outcome) String() string {
 // Outcome is FAILURE when a step failed, except when the only failures concern some
 // destinations while another one received the archive (then WARNING, as for skipped
 // unchanged dumps, suspicious sizes and failed deletions).
+//
+// An interrupted run is a FAILURE whatever it reached: it did not do what it was
+// run for, and cron must see exit code 1.
 func (r *Result) Outcome() Outcome {
+	if r.Interrupted {
+		return Failure
+	}
 	delivered := false
 	for _, s := range r.Steps {
 		if s.Name == StepTransfer && s.Status == OK {
