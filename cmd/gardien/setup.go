@@ -180,6 +180,7 @@ func secrets(cfg *config.Config) []string {
 					s = append(s, tok)
 				}
 			}
+			s = append(s, src.Command.Secrets()...)
 			for k, v := range src.Env { // MYSQL_PWD and the like
 				if secretName.MatchString(k) {
 					s = append(s, v)

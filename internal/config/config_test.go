@@ -345,3 +345,30 @@ func TestZeroIsAValue(t *testing.T) {
 		t.Errorf("written zeros: retries %d keep_min %d", j.Source.Retries, j.Retention.KeepMin)
 	}
 }
+
+// A password on a command's command line is masked where the command is shown, and
+// the configuration is warned about (ps shows it to every user).
+func TestCommandPasswordMasked(t *testing.T) {
+	for _, sc := range []struct {
+		cmd  Command
+		want string
+	}{
+		{Command{Argv: []string{"mysqldump", "-uroot", "-pS3cr3t!", "shop"}}, "mysqldump -uroot -p*** shop"},
+		{Command{Argv: []string{"mysqldump", "--password=S3cr3t!", "shop"}}, "mysqldump --password=*** shop"},
+		{Command{Shell: "mysqldump -uroot -pS3cr3t! shop | gzip"}, "mysqldump -uroot -p*** shop | gzip"},
+		{Command{Argv: []string{"pg_dumpall", "--globals-only"}}, "pg_dumpall --globals-only"},
+	} {
+		if got := sc.cmd.String(); got != sc.want {
+			t.Errorf("String() = %q, want %q", got, sc.want)
+		}
+	}
+	text := strings.Replace(minimal, "  url = \"https://exports.example.org/dump.zip\"\n  expect = \"dump.sql\"\n",
+		"  type = \"command\"\n  command = [\"mysqldump\", \"-pS3cr3t!\", \"shop\"]\n  filename = \"shop.sql\"\n", 1)
+	c, err := parse(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "password on its command line") || strings.Contains(c.Warnings[0], "S3cr3t") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -242,9 +243,16 @@ func (c *Command) UnmarshalTOML(v any) error {
 func (c Command) IsZero() bool { return c.Shell == "" && len(c.Argv) == 0 }
 
 // String is the command as a person would type it.
+//
+// A password written on the command line (--password=…, -p… as mysqldump takes it)
+// is shown as ***: this string goes to the log, the mail and the MANIFEST.
 func (c Command) String() string {
 	if c.Shell != "" {
-		return c.Shell
+		s := c.Shell
+		for _, p := range c.Secrets() {
+			s = strings.ReplaceAll(s, p, "***")
+		}
+		return s
 	}
 	q := make([]string, len(c.Argv))
 	for i, a := range c.Argv {
@@ -252,8 +260,32 @@ func (c Command) String() string {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]#~") {
 			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
+		if m := argSecret.FindStringSubmatch(a); m != nil {
+			q[i] = strings.ReplaceAll(q[i], m[1], "***")
+		}
 	}
 	return strings.Join(q, " ")
+}
+
+// argSecret matches a command-line argument that carries a password: its value is
+// the first group. "--password=x", "--pass=x", "-px" (mysqldump, mysql).
+var argSecret = regexp.MustCompile(`^(?:--?[A-Za-z-]*(?:pass|pwd|secret|token)[A-Za-z-]*=|-p)(.+)$`)
+
+// Secrets returns the passwords written on the command line: they are masked in the
+// log, and a configuration that has some is warned about (ps shows them to every
+// user of the machine).
+func (c Command) Secrets() []string {
+	args := c.Argv
+	if c.Shell != "" {
+		args = strings.Fields(c.Shell)
+	}
+	var out []string
+	for _, a := range args {
+		if m := argSecret.FindStringSubmatch(strings.Trim(a, `'"`)); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
 
 // Verify is [job.verify]: how `gardien verify` proves that an archive restores. Every

@@ -578,6 +578,10 @@ func validateCommand(v *validator, p string, s *Source) {
 			v.fail(p+".env", "use environment variable names: letters, digits and _", "invalid variable name %q", k)
 		}
 	}
+	if len(s.Command.Secrets()) > 0 {
+		v.warn("%s: the command holds a password on its command line, which every user of the machine sees with ps: "+
+			"pass it in env (MYSQL_PWD, PGPASSWORD) or in a file the program reads (mysqldump --defaults-extra-file)", displayKey(p+".command"))
+	}
 }
 
 func validateVerify(v *validator, p string, j *Job) {

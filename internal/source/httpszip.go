@@ -60,6 +60,14 @@ func newHTTPSZip(c config.Source, log *slog.Logger) (Source, error) {
 			return fault.Permanent(fault.WithHint(fmt.Errorf("redirected from https to %s", config.RedactURL(req.URL.String())),
 				"the server redirects to plain http: fix its configuration, or set allow_insecure = true if you accept that"))
 		}
+		// net/http drops Authorization and cookies on a redirect to another host,
+		// but not the headers of the configuration: an X-Api-Key given for the export
+		// server is not for the next one.
+		if req.URL.Host != via[0].URL.Host {
+			for k := range c.Headers {
+				req.Header.Del(k)
+			}
+		}
 		return nil
 	}}
 	return &HTTPSZip{cfg: c, url: u, client: client, log: log}, nil

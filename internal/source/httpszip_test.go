@@ -314,6 +314,38 @@ func TestPasswordNeverInErrors(t *testing.T) {
 	}
 }
 
+// The headers of the configuration (an API key) are not sent on to another host a
+// redirect leads to; they still go with a redirect on the same server.
+func TestHeadersNotForwardedToAnotherHost(t *testing.T) {
+	body := makeZip(t, map[string][]byte{"dump.sql": []byte("COPY t FROM stdin;\n")})
+	var sawKey atomic.Value
+	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawKey.Store(r.Header.Get("X-Api-Key"))
+		w.Write(body)
+	}))
+	first, ca := testutil.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "k-123456" {
+			http.Error(w, "no key", http.StatusForbidden)
+			return
+		}
+		if r.URL.Path == "/dump.zip" {
+			http.Redirect(w, r, "/exports/dump.zip", http.StatusFound) // same server: the key goes along
+			return
+		}
+		http.Redirect(w, r, other.URL+"/dump.zip", http.StatusFound)
+	}))
+	other.StartTLS() // httptest's certificate, which ca trusts too
+	t.Cleanup(other.Close)
+	r := fetch(t, config.Source{Type: "https-zip", URL: first.URL + "/dump.zip", CAFile: ca, Expect: "dump.sql",
+		Headers: map[string]string{"X-Api-Key": "k-123456"}, Timeout: config.Duration(5 * time.Second)})
+	if r.err != nil {
+		t.Fatalf("fetch: %v", r.err)
+	}
+	if got, _ := sawKey.Load().(string); got != "" {
+		t.Errorf("the other host received X-Api-Key %q", got)
+	}
+}
+
 // An https source that redirects to plain http is refused: net/http would follow it
 // with the credentials of the same host.
 func TestRedirectToHTTPRefused(t *testing.T) {
