@@ -682,3 +682,35 @@ func TestStaleStagingRemoved(t *testing.T) {
 		t.Error("another job's staging directory was removed")
 	}
 }
+
+// verify = true reads the archive back: a copy altered on the way is detected,
+// deleted, and the transfer fails; the earlier archives stay.
+func TestVerifyDetectsCorruption(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)}))
+	f.put("20261121.tgz", "last night's archive")
+	f.job().Destinations[0].Verify = true
+	res := f.run(func(o *Options) {
+		o.uploadReader = func(r io.Reader) io.Reader {
+			flipped := false
+			return readFunc(func(p []byte) (int, error) {
+				n, err := r.Read(p)
+				if n > 0 && !flipped { // one bit, same length: only the checksum shows it
+					p[n/2] ^= 1
+					flipped = true
+				}
+				return n, err
+			})
+		}
+	})
+	s := findStep(t, res, report.StepTransfer, "nas")
+	if s.Status != report.Failed || !strings.Contains(s.Cause, "the corrupt copy was deleted") || !strings.Contains(s.Hint, "altered the file") {
+		t.Errorf("transfer = %+v", s)
+	}
+	files := f.files()
+	if _, ok := files["20261122.tgz"]; ok {
+		t.Error("the corrupt copy is still on the destination under the archive's name")
+	}
+	if _, ok := files["20261121.tgz"]; !ok {
+		t.Error("an earlier archive was lost")
+	}
+}

@@ -175,8 +175,12 @@ func (r *runner) verify(ctx context.Context, d dest.Destination, st *staged) err
 		return fmt.Errorf("read back: %w", err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != st.sha256 {
-		derr := d.Delete(ctx, st.name)
-		return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s (corrupt copy deleted: %v)", got, st.sha256, derr == nil),
+		if derr := d.Delete(ctx, st.name); derr != nil {
+			// It looks like an archive, and is not one: say so loudly.
+			return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s; the corrupt copy could not be deleted (%v)", got, st.sha256, derr),
+				"the storage altered the file, and "+st.name+" on the destination is that corrupt copy: delete it by hand, then check the storage's disks and the network path")
+		}
+		return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s; the corrupt copy was deleted", got, st.sha256),
 			"the storage altered the file: check its disks and the network path")
 	}
 	return nil

@@ -305,6 +305,8 @@ var hintsFR = map[string]string{
 // hintPatternsFR: the hints that name a value (a path, a user, a host). The first
 // that matches wins: put the specific before the general.
 var hintPatternsFR = [][2]string{
+	{"the storage altered the file, and {s} on the destination is that corrupt copy: delete it by hand, then check the storage's disks and the network path",
+		"le stockage a altéré le fichier, et {1} sur la destination est cette copie corrompue : supprimez-la à la main, puis vérifiez les disques du stockage et le chemin réseau"},
 	// internal/job
 	{"see the destination names with `gardien list {s}`", "voyez les noms des destinations avec `gardien list {1}`"},
 	{"see what each destination holds with `gardien list {s}`", "voyez ce que contient chaque destination avec `gardien list {1}`"},
