@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -69,11 +70,30 @@ func openFile(ctx context.Context, c Config, u *url.URL, env Env) (Destination, 
 	return &File{dir: dir, requireMount: c.RequireMount}, nil
 }
 
-// checkMounted refuses a directory on the root file system: with require_mount, the
-// directory is meant to be on a mounted share (NFS, CIFS, a USB disk), and when that
-// is not mounted, writing would fill the local disk instead. The directory itself
-// may not exist yet: its nearest existing ancestor tells.
+// checkMounted refuses a directory that is not on a mounted share: with
+// require_mount, the directory is meant to be on a share (NFS, CIFS, a USB disk), and
+// when that is not mounted, writing would fill the local disk instead.
+//
+// When /etc/fstab names a mount point that holds the directory (the deepest one),
+// that mount point must be mounted now (/proc/self/mountinfo): this catches a share
+// meant for /srv/nas whose empty mount point lies on a /srv partition. Otherwise the
+// directory must not be on the root file system. The directory itself may not exist
+// yet: its nearest existing ancestor tells.
 func checkMounted(dir string) error {
+	return checkMountedIn(dir, "/etc/fstab", "/proc/self/mountinfo")
+}
+
+func checkMountedIn(dir, fstab, mountinfo string) error {
+	if want := fstabCovering(fstab, dir); want != "" {
+		mounted, err := mountPoints(mountinfo)
+		if err == nil {
+			if mounted[want] {
+				return nil
+			}
+			return fault.Permanent(fault.WithHint(fmt.Errorf("require_mount: %s is not mounted (%s has a line for it), so %s is not on the share", want, fstab, dir),
+				"the share is not mounted: mount it (mount "+want+", or mount -a) before the run; gardien refuses to fill the local disk"))
+		}
+	}
 	var root, st syscall.Stat_t
 	if err := syscall.Stat("/", &root); err != nil {
 		return &fs.PathError{Op: "stat", Path: "/", Err: err}
@@ -94,6 +114,64 @@ func checkMounted(dir string) error {
 			"the share is not mounted: mount it (mount -a, check /etc/fstab) before the run; gardien refuses to fill the local disk"))
 	}
 	return nil
+}
+
+// fstabCovering returns the deepest mount point of the fstab file that holds dir
+// (dir itself or one of its parents, "/" excluded), or "".
+func fstabCovering(fstab, dir string) string {
+	data, err := os.ReadFile(fstab)
+	if err != nil {
+		return ""
+	}
+	best := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		mp := filepath.Clean(unescapeMount(f[1]))
+		if mp == "/" || !filepath.IsAbs(mp) {
+			continue // "none", "swap", the root
+		}
+		if (dir == mp || strings.HasPrefix(dir, mp+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	return best
+}
+
+// mountPoints reads the mount points of a mountinfo file (field 5).
+func mountPoints(mountinfo string) (map[string]bool, error) {
+	data, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 {
+			out[filepath.Clean(unescapeMount(f[4]))] = true
+		}
+	}
+	return out, nil
+}
+
+// unescapeMount undoes the octal escapes of fstab and mountinfo ("\040" is a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // Put implements Destination.
