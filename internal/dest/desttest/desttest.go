@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,25 @@ func Run(t *testing.T, open func(t *testing.T) dest.Destination) {
 		}
 		if err := d.Delete(ctx(t), name); err != nil {
 			t.Errorf("Delete: %v", err)
+		}
+	})
+
+	// List shows every regular file, archives or not: only the retention sorts them
+	// (foreign files are never touched, stale temporary files are removed).
+	t.Run("ListShowsForeignNames", func(t *testing.T) {
+		d := fresh(t)
+		for _, n := range []string{"README.txt", namefmt.TempName("20261121.tgz"), "20261122.tgz"} {
+			put(t, d, n, []byte(n))
+		}
+		var got []string
+		for _, o := range list(t, d) {
+			got = append(got, o.Name)
+		}
+		slices.Sort(got)
+		want := []string{namefmt.TempName("20261121.tgz"), "20261122.tgz", "README.txt"}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("List = %q, want %q", got, want)
 		}
 	})
 
