@@ -123,7 +123,11 @@ func (r *runner) rec(s report.Step) {
 		attrs = append(attrs, "dest", s.Target)
 	} else if r.src != nil && (s.Name == report.StepReachable || s.Name == report.StepDownloaded || s.Name == report.StepExpected) {
 		attrs = append(attrs, "url", r.src.String())
-	} else if r.src != nil && s.Name != report.StepArchive {
+	} else if s.Name == report.StepArchive || s.Name == StepStaging {
+		attrs = append(attrs, "staging", r.job.Archive.StagingDir)
+	} else if s.Name == StepLock || s.Name == StepRecord {
+		attrs = append(attrs, "state", r.cfg.State.Dir)
+	} else if r.src != nil {
 		attrs = append(attrs, "source", r.src.String())
 	}
 	if s.Detail != "" {

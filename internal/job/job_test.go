@@ -397,10 +397,15 @@ func TestLockHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	res := f.run()
+	var logBuf bytes.Buffer
+	res := f.run(func(o *Options) { o.Log = slog.New(slog.NewTextHandler(&logBuf, nil)) })
 	fs := res.FailedStep()
 	if res.Outcome() != report.Failure || fs == nil || fs.Name != StepLock || !strings.Contains(fs.Cause, "already running") {
 		t.Fatalf("failed step = %+v", fs)
+	}
+	// The failure line names where to look: the state directory.
+	if !strings.Contains(logBuf.String(), `step="no other run" state=`+f.cfg.State.Dir) {
+		t.Errorf("the lock failure line does not name the state directory:\n%s", logBuf.String())
 	}
 	if len(f.files()) != 0 {
 		t.Error("a locked run wrote to the destination")
