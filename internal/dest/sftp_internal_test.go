@@ -2,6 +2,7 @@ package dest
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,7 @@ func TestReplaceByRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ss.sftp
+	discard := slog.New(slog.DiscardHandler)
 	write := func(name, body string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o600); err != nil {
@@ -48,12 +50,12 @@ func TestReplaceByRename(t *testing.T) {
 
 	// No file of that name yet.
 	write(".a.tgz.part", "new a")
-	if err := replaceByRename(c, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
 		t.Fatal(err)
 	}
 	// A file to replace.
 	write(".a.tgz.part", "newer a")
-	if err := replaceByRename(c, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
 		t.Fatal(err)
 	}
 	if got := read("a.tgz"); got != "newer a" {
@@ -66,7 +68,7 @@ func TestReplaceByRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The replacement fails (no temporary file): what was there is put back.
-	err = replaceByRename(c, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz"))
+	err = replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz"))
 	if err == nil {
 		t.Fatal("renaming a missing file succeeded")
 	}
@@ -75,7 +77,7 @@ func TestReplaceByRename(t *testing.T) {
 	}
 	// The replacement works: the previous one is moved aside, then removed.
 	write(".b.tgz.part", "new b")
-	if err := replaceByRename(c, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz")); err != nil {
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz")); err != nil {
 		t.Fatal(err)
 	}
 	if got := read("b.tgz"); got != "new b" {
