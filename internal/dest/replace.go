@@ -16,14 +16,14 @@ import (
 type renamer interface {
 	rename(from, to string) error
 	remove(name string) error
-	// exists tells whether the server says that name is there; false when it cannot
-	// tell (the connection is gone).
+	// exists tells whether the server says that name is a regular file; false when
+	// it cannot tell (the connection is gone). A directory in the way is not moved.
 	exists(name string) bool
 }
 
 // replaceByRename renames tmp to final, also where the server's rename refuses to
 // replace an existing file (SFTP version 3, some FTP and SMB servers). When the plain
-// rename fails and final exists, final is moved aside (".NAME.old" beside it), tmp is
+// rename fails and final is a file, it is moved aside (".NAME.old" beside it), tmp is
 // renamed, and the old file is put back if that fails; it is removed only once tmp
 // has its name. So the previous archive of that name is never lost on the way: at
 // worst it stays under the aside name, and the error says where.
@@ -33,7 +33,7 @@ func replaceByRename(log *slog.Logger, r renamer, tmp, final string) error {
 		return nil
 	}
 	if !r.exists(final) {
-		return err // nothing in the way: the rename failed for another reason
+		return err // no file in the way: the rename failed for another reason
 	}
 	base, aside := path.Base(final), asideName(final)
 	log.Debug("the server does not replace on rename: moving the previous file aside", "file", final, "aside", aside, "cause", err.Error())

@@ -582,8 +582,8 @@ type sftpFiles struct{ c *sftp.Client }
 func (f sftpFiles) rename(from, to string) error { return unwrapPath(f.c.Rename(from, to)) }
 func (f sftpFiles) remove(name string) error     { return unwrapPath(f.c.Remove(name)) }
 func (f sftpFiles) exists(name string) bool {
-	_, err := f.c.Stat(name)
-	return err == nil
+	st, err := f.c.Stat(name)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // List implements Destination.
