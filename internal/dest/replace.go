@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"strings"
 
 	"github.com/gardien/gardien/internal/fault"
 )
@@ -41,7 +42,9 @@ func replaceByRename(log *slog.Logger, r renamer, tmp, final string) error {
 	// still there.
 	r.remove(aside)
 	if aerr := r.rename(final, aside); aerr != nil {
-		return fmt.Errorf("%w (the previous %s could not be moved aside either: %v)", err, base, aerr)
+		// What keeps the previous file in place (SMB: held open) is what the
+		// protocol should judge; a chain of one, as protocols reword joined errors.
+		return fmt.Errorf("%v (the previous %s could not be moved aside either: %w)", err, base, aerr)
 	}
 	if err := r.rename(tmp, final); err != nil {
 		if perr := r.rename(aside, final); perr != nil {
@@ -82,11 +85,16 @@ func (e *asideError) Hint() string {
 }
 
 // withAsideHint puts the hint of an archive left aside in front of the one a
-// protocol gave the error: where the previous archive is matters more.
+// protocol gave the error: where the previous archive is matters more. A protocol
+// that worded the error its own way (SMB for a file held open) lost the aside name
+// from the message: it is said again.
 func withAsideHint(err error) error {
 	var ae *asideError
-	if errors.As(err, &ae) {
-		return fault.WithHint(err, ae.Hint())
+	if !errors.As(err, &ae) {
+		return err
 	}
-	return err
+	if note := "it is now " + path.Base(ae.aside); !strings.Contains(err.Error(), note) {
+		err = fmt.Errorf("%w (the previous %s could not be put back: %s)", err, path.Base(ae.final), note)
+	}
+	return fault.WithHint(err, ae.Hint())
 }
