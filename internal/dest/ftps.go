@@ -543,8 +543,8 @@ func (s *FTPS) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rename %s: not done: %w", s.remote(tmp), err)
 	}
-	if err := ss.rename(tmp, name); err != nil {
-		return ss.failure(ctx, "rename", s.remote(tmp)+" to "+name, err)
+	if err := replaceByRename(s.log, ftpFiles{ss}, tmp, name); err != nil {
+		return withAsideHint(ss.failure(ctx, "rename", s.remote(tmp)+" to "+name, err))
 	}
 	return nil
 }
@@ -568,20 +568,19 @@ func (ss *ftpSession) size(name string) (int64, error) {
 	return 0, err
 }
 
-// rename moves tmp to name with RNFR/RNTO. Servers on Unix replace the target; some
-// others refuse to, and then the old file is deleted first.
-func (ss *ftpSession) rename(tmp, name string) error {
-	err := ss.c.Rename(tmp, name)
-	if err == nil || !isReply(err, 450, 550, 553) {
-		return err
+// ftpFiles is a session as replaceByRename sees it: RNFR/RNTO, which servers on Unix
+// let replace the target and others (IIS, some NAS) refuse to; DELE; and SIZE (or
+// the listing) to tell whether a file is there.
+type ftpFiles struct{ ss *ftpSession }
+
+func (f ftpFiles) rename(from, to string) error { return f.ss.c.Rename(from, to) }
+func (f ftpFiles) remove(name string) error     { return f.ss.c.Delete(name) }
+func (f ftpFiles) exists(name string) bool {
+	if f.ss.broken.Load() {
+		return false
 	}
-	if _, serr := ss.c.FileSize(name); serr != nil {
-		return err // no older file in the way: the refusal is about tmp
-	}
-	if derr := ss.c.Delete(name); derr != nil {
-		return err
-	}
-	return ss.c.Rename(tmp, name)
+	_, err := f.ss.size(name)
+	return err == nil
 }
 
 // list lists the current directory: MLSD where the server has it, else LIST -a (so

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -123,6 +125,13 @@ type ftpServerOptions struct {
 	ReadOnly bool     // the user may read but not write
 	Quota    int64    // when > 0, writes beyond this many bytes fail: a full disk
 	SlowDisk bool     // each write takes a millisecond: the server reads behind the client
+	// NoReplace refuses RNTO over an existing file, as IIS and some NAS do.
+	NoReplace bool
+	// RefuseRename and RefuseRemove, when set, refuse the renames and the deletions
+	// they return true for (paths as the user sees them): a server that fails them for
+	// a reason of its own.
+	RefuseRename func(from, to string) bool
+	RefuseRemove func(name string) bool
 }
 
 const ftpUser = "backup"
@@ -302,7 +311,36 @@ func (d *ftpDriver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftps
 	if d.s.opt.Quota > 0 || d.s.opt.SlowDisk {
 		fs = &quotaFs{Fs: fs, left: d.s.opt.Quota, slow: d.s.opt.SlowDisk}
 	}
+	if d.s.opt.NoReplace || d.s.opt.RefuseRename != nil || d.s.opt.RefuseRemove != nil {
+		fs = &renameFs{Fs: fs, noReplace: d.s.opt.NoReplace, refuse: d.s.opt.RefuseRename, refuseRemove: d.s.opt.RefuseRemove}
+	}
 	return fs, nil
+}
+
+// renameFs refuses renames and deletions as some servers do; ftpserverlib answers the
+// refusal of RNTO or DELE with 550 and the error's text.
+type renameFs struct {
+	afero.Fs
+	noReplace    bool
+	refuse       func(from, to string) bool
+	refuseRemove func(name string) bool
+}
+
+func (r *renameFs) Remove(name string) error {
+	if r.refuseRemove != nil && r.refuseRemove(name) {
+		return &os.PathError{Op: "remove", Path: name, Err: errors.New("refused by the test server")}
+	}
+	return r.Fs.Remove(name)
+}
+
+func (r *renameFs) Rename(from, to string) error {
+	if _, err := r.Fs.Stat(to); err == nil && r.noReplace {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrExist}
+	}
+	if r.refuse != nil && r.refuse(from, to) {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: errors.New("refused by the test server")}
+	}
+	return r.Fs.Rename(from, to)
 }
 
 func (d *ftpDriver) WrapPassiveListener(l net.Listener) (net.Listener, error) {
@@ -691,6 +729,100 @@ func TestFTPSDiskFull(t *testing.T) {
 		t.Errorf("List = %v after a failed upload, want nothing", objs)
 	}
 	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+}
+
+// A server whose RNTO will not replace an existing file (IIS, some NAS): the
+// previous archive of that name is moved aside, the new one renamed, and the previous
+// one removed only then. When a rename on the way fails, the previous archive is
+// never lost: it is put back, or, when even that fails, kept as .NAME.old, and the
+// error says where. No temporary file stays. A previous archive that cannot be
+// removed once replaced is a warning in the log, not a failure.
+func TestFTPSReplaceRefused(t *testing.T) {
+	t.Run("Conformance", func(t *testing.T) {
+		s := newFTPServer(t, ftpServerOptions{Mode: "explicit", NoReplace: true})
+		desttest.Run(t, func(t *testing.T) dest.Destination { return s.open(t, s.config()) })
+	})
+	isPart := func(p string) bool { return strings.HasSuffix(p, ".part") }
+	for _, tc := range []struct {
+		name     string
+		refuse   func(from, to string) bool // renames that fail besides the replacing one
+		remove   func(name string) bool     // deletions that fail
+		wantErr  []string                   // nil: the Put succeeds
+		wantHint string
+		wantLog  string
+		want     map[string]string // the files of the directory afterwards
+	}{
+		{name: "Replaced",
+			want: map[string]string{"a.tgz": "new"}},
+		{name: "AsideRefused",
+			refuse:  func(from, _ string) bool { return path.Base(from) == "a.tgz" },
+			wantErr: []string{"rename /r/.a.tgz.part to a.tgz: 550", "the previous a.tgz could not be moved aside either"},
+			want:    map[string]string{"a.tgz": "previous archive"}},
+		{name: "RenameFails",
+			refuse:  func(from, _ string) bool { return isPart(from) },
+			wantErr: []string{"rename /r/.a.tgz.part to a.tgz: 550", "refused by the test server", "the previous a.tgz is unchanged"},
+			want:    map[string]string{"a.tgz": "previous archive"}},
+		{name: "PutBackFails",
+			refuse:   func(from, _ string) bool { return isPart(from) || strings.HasSuffix(from, ".old") },
+			wantErr:  []string{"rename /r/.a.tgz.part to a.tgz: 550", "the previous a.tgz could not be put back", "it is now .a.tgz.old"},
+			wantHint: "the previous archive a.tgz is kept as .a.tgz.old in the same directory: rename it back to a.tgz",
+			want:     map[string]string{".a.tgz.old": "previous archive"}},
+		{name: "OldNotRemoved",
+			remove:  func(name string) bool { return strings.HasSuffix(name, ".old") },
+			wantLog: `level=WARN msg="the archive was replaced, but the previous one could not be removed" file=.a.tgz.old`,
+			want:    map[string]string{"a.tgz": "new", ".a.tgz.old": "previous archive"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newFTPServer(t, ftpServerOptions{Mode: "explicit", NoReplace: true, RefuseRename: tc.refuse, RefuseRemove: tc.remove})
+			dir := filepath.Join(s.root, "r")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "a.tgz"), []byte("previous archive"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := s.config()
+			c.URL = s.url("r")
+			var logged bytes.Buffer
+			d, err := dest.Open(context.Background(), c, dest.Env{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			err = d.Put(context.Background(), "a.tgz", strings.NewReader("new"), 3)
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Errorf("Put: %v", err)
+			case tc.wantErr != nil && err == nil:
+				t.Errorf("Put succeeded, want an error")
+			case err != nil:
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("err = %v, want it to say %q", err, w)
+					}
+				}
+				if h := fault.Hint(err); !strings.Contains(h, tc.wantHint) {
+					t.Errorf("hint = %q, want it to say %q", h, tc.wantHint)
+				}
+				t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+			}
+			got := map[string]string{}
+			ents, rerr := os.ReadDir(dir)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			for _, e := range ents {
+				b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+				got[e.Name()] = string(b)
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("the directory holds %q, want %q", got, tc.want)
+			}
+			if !strings.Contains(logged.String(), tc.wantLog) {
+				t.Errorf("log = %q, want %q", logged.String(), tc.wantLog)
+			}
+		})
+	}
 }
 
 // A server that writes slower than the client sends: when the client is done, much

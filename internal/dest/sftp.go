@@ -557,10 +557,10 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if _, ok := ss.sftp.HasExtension("posix-rename@openssh.com"); ok {
 		err = ss.sftp.PosixRename(tmp, final)
 	} else {
-		err = replaceByRename(ss.sftp, tmp, final)
+		err = replaceByRename(s.log, sftpFiles{ss.sftp}, tmp, final)
 	}
 	if err != nil {
-		return ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", tmp, final, unwrapPath(err)))
+		return withAsideHint(ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", tmp, final, unwrapPath(err))))
 	}
 	return nil
 }
@@ -576,30 +576,14 @@ func writeFailure(err error) error {
 	return err
 }
 
-// replaceByRename renames tmp to final where plain SFTP rename refuses to replace a
-// file: an existing final file is first moved aside, and put back if the rename
-// fails, so that the previous archive of that name is never lost on the way.
-func replaceByRename(c *sftp.Client, tmp, final string) error {
-	err := c.Rename(tmp, final)
-	if err == nil {
-		return nil
-	}
-	if _, serr := c.Stat(final); serr != nil {
-		return err // nothing to replace: the rename failed for another reason
-	}
-	aside := path.Join(path.Dir(final), "."+path.Base(final)+".old")
-	c.Remove(aside)
-	if err := c.Rename(final, aside); err != nil {
-		return fmt.Errorf("move the previous %s aside: %w", path.Base(final), err)
-	}
-	if err := c.Rename(tmp, final); err != nil {
-		if rerr := c.Rename(aside, final); rerr != nil {
-			return fmt.Errorf("%w (and the previous file could not be put back: it is %s)", err, aside)
-		}
-		return err
-	}
-	c.Remove(aside)
-	return nil
+// sftpFiles is an SFTP client as replaceByRename sees it.
+type sftpFiles struct{ c *sftp.Client }
+
+func (f sftpFiles) rename(from, to string) error { return unwrapPath(f.c.Rename(from, to)) }
+func (f sftpFiles) remove(name string) error     { return unwrapPath(f.c.Remove(name)) }
+func (f sftpFiles) exists(name string) bool {
+	st, err := f.c.Stat(name)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // List implements Destination.

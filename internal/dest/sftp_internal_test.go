@@ -2,6 +2,8 @@ package dest
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +37,7 @@ func TestReplaceByRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ss.sftp
+	discard := slog.New(slog.DiscardHandler)
 	write := func(name, body string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o600); err != nil {
@@ -48,38 +51,49 @@ func TestReplaceByRename(t *testing.T) {
 
 	// No file of that name yet.
 	write(".a.tgz.part", "new a")
-	if err := replaceByRename(c, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
 		t.Fatal(err)
 	}
 	// A file to replace.
 	write(".a.tgz.part", "newer a")
-	if err := replaceByRename(c, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".a.tgz.part"), filepath.Join(root, "a.tgz")); err != nil {
 		t.Fatal(err)
 	}
 	if got := read("a.tgz"); got != "newer a" {
 		t.Errorf("a.tgz = %q, want the new content", got)
 	}
-	// This server's rename replaces files. It refuses to replace a directory: an
-	// empty one named like the archive makes the first rename fail, as a server
-	// without posix-rename would, and takes the way through "aside".
+	// A directory in the way is not a previous archive: it is not moved, and the
+	// rename's own error is returned.
 	if err := os.Mkdir(filepath.Join(root, "b.tgz"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// The replacement fails (no temporary file): what was there is put back.
-	err = replaceByRename(c, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz"))
-	if err == nil {
-		t.Fatal("renaming a missing file succeeded")
+	write(".b.tgz.part", "new b")
+	if err := replaceByRename(discard, sftpFiles{c}, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz")); err == nil {
+		t.Error("renaming a file over a directory succeeded")
 	}
 	if st, err := os.Stat(filepath.Join(root, "b.tgz")); err != nil || !st.IsDir() {
-		t.Errorf("after a failed replacement, b.tgz was not put back: %v", err)
+		t.Errorf("the directory b.tgz was moved: %v", err)
 	}
-	// The replacement works: the previous one is moved aside, then removed.
-	write(".b.tgz.part", "new b")
-	if err := replaceByRename(c, filepath.Join(root, ".b.tgz.part"), filepath.Join(root, "b.tgz")); err != nil {
+	os.Remove(filepath.Join(root, ".b.tgz.part"))
+	// This server's rename replaces files; noReplace refuses to, as an SFTP version 3
+	// server without posix-rename does, and makes the rename go through "aside".
+	nr := noReplace{sftpFiles{c}}
+	write("c.tgz", "old c")
+	// The replacement fails (no temporary file): the previous file is put back.
+	err = replaceByRename(discard, nr, filepath.Join(root, ".c.tgz.part"), filepath.Join(root, "c.tgz"))
+	if err == nil || !strings.Contains(err.Error(), "the previous c.tgz is unchanged") {
+		t.Errorf("renaming a missing file: err = %v, want the previous c.tgz unchanged", err)
+	}
+	if got := read("c.tgz"); got != "old c" {
+		t.Errorf("after a failed replacement, c.tgz = %q, want the previous content", got)
+	}
+	// The replacement works: the previous file is moved aside, then removed.
+	write(".c.tgz.part", "new c")
+	if err := replaceByRename(discard, nr, filepath.Join(root, ".c.tgz.part"), filepath.Join(root, "c.tgz")); err != nil {
 		t.Fatal(err)
 	}
-	if got := read("b.tgz"); got != "new b" {
-		t.Errorf("b.tgz = %q, want the new content", got)
+	if got := read("c.tgz"); got != "new c" {
+		t.Errorf("c.tgz = %q, want the new content", got)
 	}
 	ents, _ := os.ReadDir(root)
 	for _, e := range ents {
@@ -87,4 +101,15 @@ func TestReplaceByRename(t *testing.T) {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
+}
+
+// noReplace is an SFTP client whose rename refuses to replace a file, as the SFTP
+// version 3 rename does.
+type noReplace struct{ sftpFiles }
+
+func (n noReplace) rename(from, to string) error {
+	if n.exists(to) {
+		return fmt.Errorf("rename %s: %w", to, os.ErrExist)
+	}
+	return n.sftpFiles.rename(from, to)
 }

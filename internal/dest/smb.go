@@ -594,20 +594,31 @@ func (s *SMB) Put(ctx context.Context, name string, r io.Reader, size int64) (er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rename %s: not done: %w", s.t.display(namefmt.TempName(name)), err)
 	}
-	// The rename asks the server to replace an older file of that name. A server
-	// that refuses (STATUS_OBJECT_NAME_COLLISION) gets the old file removed first:
-	// the new one is complete and checked by now.
-	err = sh.Rename(tmp, final)
-	if errors.Is(err, fs.ErrExist) {
-		s.log.Debug("the server does not replace on rename: removing the old file first", "file", s.t.display(name))
-		if err = sh.Remove(final); err == nil || errors.Is(err, fs.ErrNotExist) {
-			err = sh.Rename(tmp, final)
-		}
-	}
-	if err != nil {
-		return ss.failure(ctx, "rename "+s.t.display(namefmt.TempName(name))+" to", final, err)
+	// The rename asks the server to replace an older file of that name. Where it
+	// refuses (STATUS_OBJECT_NAME_COLLISION from a server that ignores the request,
+	// STATUS_ACCESS_DENIED for a file held open), the old file is moved aside
+	// first, and put back if the rename still fails: it is never lost.
+	if err := replaceByRename(s.log, smbFiles{ss, sh}, tmp, final); err != nil {
+		return withAsideHint(ss.failure(ctx, "rename "+s.t.display(namefmt.TempName(name))+" to", final, err))
 	}
 	return nil
+}
+
+// smbFiles is a share as replaceByRename sees it. Its errors are the server's
+// answer, without the library's path (in backslashes, without host and share).
+type smbFiles struct {
+	ss *smbSession
+	sh *smb2.Share
+}
+
+func (f smbFiles) rename(from, to string) error { return unwrapSMBPath(f.sh.Rename(from, to)) }
+func (f smbFiles) remove(name string) error     { return unwrapSMBPath(f.sh.Remove(name)) }
+func (f smbFiles) exists(name string) bool {
+	if f.ss.conn.broken.Load() {
+		return false
+	}
+	st, err := f.sh.Stat(name)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // List implements Destination.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -552,4 +553,65 @@ func TestIntegrationSMBStallMidRead(t *testing.T) {
 		t.Errorf("the read took %s to notice a stall with timeout 1s", el)
 	}
 	t.Logf("err = %v", err)
+}
+
+// Samba replaces a file on rename, even one that another client holds open (each
+// client has its own smbd process, and the rename is a POSIX one), and one marked
+// read-only. It refuses when the same client holds the file open (as Windows does
+// for any client): STATUS_ACCESS_DENIED, and the previous archive cannot be moved
+// aside either (STATUS_SHARING_VIOLATION). Put then fails, worth retrying, with the
+// previous archive intact and neither the temporary file nor an aside copy left.
+// Once the file is closed, the same Put replaces it.
+func TestIntegrationSMBReplaceRefused(t *testing.T) {
+	v := sambaVars(t)
+	dir := newSambaDir(t, v, "archives")
+	disk := filepath.Join(v["GARDIEN_IT_SMB_ROOT"], "archives", dir)
+	d := openSamba(t, sambaConfig(v, "archives", dir))
+	defer d.Close()
+	ctx := context.Background()
+	files := func() map[string]string {
+		t.Helper()
+		ents, err := os.ReadDir(disk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(disk, e.Name()))
+			got[e.Name()] = string(b)
+		}
+		return got
+	}
+	const prev = "the previous archive"
+	if err := d.Put(ctx, "a.tgz", strings.NewReader(prev), int64(len(prev))); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := d.Open(ctx, "a.tgz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Put(ctx, "a.tgz", strings.NewReader("new"), 3)
+	rc.Close()
+	if err == nil {
+		t.Fatal("Put over a file held open by the same client succeeded; Samba refused it when this test was written")
+	}
+	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+	if want := "rename //127.0.0.1/archives/" + dir + "/.a.tgz.part to //127.0.0.1/archives/" + dir + "/a.tgz"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to name the paths: %q", err, want)
+	}
+	if !strings.Contains(err.Error(), "STATUS_SHARING_VIOLATION") || !fault.Retryable(err) {
+		t.Errorf("err = %v, want a retryable STATUS_SHARING_VIOLATION", err)
+	}
+	if h := fault.Hint(err); !strings.Contains(h, "holds that file open") {
+		t.Errorf("hint = %q, want it to say that the file is held open", h)
+	}
+	if got, want := files(), map[string]string{"a.tgz": prev}; !maps.Equal(got, want) {
+		t.Errorf("after the refused replacement, the directory holds %q, want %q", got, want)
+	}
+	if err := d.Put(ctx, "a.tgz", strings.NewReader("new"), 3); err != nil {
+		t.Fatalf("Put once the file is closed: %v", err)
+	}
+	if got, want := files(), map[string]string{"a.tgz": "new"}; !maps.Equal(got, want) {
+		t.Errorf("after the replacement, the directory holds %q, want %q", got, want)
+	}
 }
