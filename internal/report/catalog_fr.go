@@ -30,6 +30,7 @@ var valueWordsFR = map[string]string{
 
 // hintsFR: every fixed hint, word for word in meaning.
 var hintsFR = map[string]string{
+	"gardien refuses to fill the local disk": "gardien refuse de remplir le disque local",
 	// Staging disk, stalled download, unsafe zip (internal/job/space.go, internal/source).
 	"free space there, or set staging_dir in [job.archive] to a larger disk: the run fails if the disk fills up":                                                   "libérez de la place, ou placez staging_dir ([job.archive]) sur un disque plus grand : l'exécution échoue si le disque se remplit",
 	"the local disk of staging_dir is full: free space there, or set staging_dir in [job.archive] to a disk with room for the zip and the archive":                 "le disque local de staging_dir est plein : libérez de la place, ou placez staging_dir ([job.archive]) sur un disque qui peut contenir le zip et l'archive",
@@ -305,6 +306,10 @@ var hintsFR = map[string]string{
 // hintPatternsFR: the hints that name a value (a path, a user, a host). The first
 // that matches wins: put the specific before the general.
 var hintPatternsFR = [][2]string{
+	{"the share is not mounted: mount it (mount {s}, or mount -a) before the run",
+		"le partage n'est pas monté : montez-le (mount {1}, ou mount -a) avant l'exécution"},
+	{"the previous archive {s} is kept as {s} in the same directory: rename it back to {s} on the server, or delete it once a new {s} is there",
+		"l'archive précédente {1} est gardée sous le nom {2} dans le même répertoire : renommez-la en {3} sur le serveur, ou supprimez-la une fois qu'un nouveau {4} y est"},
 	{"the storage altered the file, and {s} on the destination is that corrupt copy: delete it by hand, then check the storage's disks and the network path",
 		"le stockage a altéré le fichier, et {1} sur la destination est cette copie corrompue : supprimez-la à la main, puis vérifiez les disques du stockage et le chemin réseau"},
 	// internal/job
