@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -266,6 +267,52 @@ func TestPostgresSilentServer(t *testing.T) {
 			t0 = time.Now()
 			_, err = src.Check(ctx)
 			check("check", err, fmt.Sprint(err), fault.Hint(err), time.Since(t0))
+		})
+	}
+}
+
+// Each pg_dump that fails in a way that may pass is run again retries times, no
+// more, no less; one that cannot pass is not. pg_dump is a script here, which
+// counts its runs and fails as pg_dump does against a server that does not answer
+// (libpq's connect_timeout) or a role that may not read a table.
+func TestPostgresDumpRetries(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	scenarios := []struct {
+		name    string
+		stderr  string
+		retries int
+		runs    int
+		hint    string
+	}{
+		{"timeout, no retry", `connection to server at "127.0.0.1", port 5432 failed: timeout expired`, 0, 1, "did not answer pg_dump within connect_timeout"},
+		{"timeout, retried once", `connection to server at "127.0.0.1", port 5432 failed: timeout expired`, 1, 2, "did not answer pg_dump within connect_timeout"},
+		{"permission denied, not retried", "query failed: ERROR:  permission denied for table res_users", 2, 1, "GRANT pg_read_all_data"},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			runs := filepath.Join(dir, "runs")
+			script := filepath.Join(dir, "pg_dump")
+			body := "#!/bin/sh\necho run >> '" + runs + "'\necho 'pg_dump: error: " + strings.ReplaceAll(sc.stderr, "'", `'\''`) + "' >&2\nexit 1\n"
+			if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			c := config.Source{Type: "postgres", Name: "db", Host: "127.0.0.1", Port: 5432, Username: "backup",
+				Databases: config.StringList{"Specibike1"}, PgDump: script, Retries: sc.retries, Timeout: config.Duration(time.Minute)}
+			src, err := New(c, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = src.(*Postgres).dumpOne(context.Background(), "Specibike1", filepath.Join(dir, "x.dump"))
+			b, _ := os.ReadFile(runs)
+			if n := strings.Count(string(b), "run"); n != sc.runs {
+				t.Errorf("pg_dump ran %d times with retries = %d, want %d", n, sc.retries, sc.runs)
+			}
+			if err == nil || !strings.Contains(err.Error(), sc.stderr) || !strings.Contains(fault.Hint(err), sc.hint) {
+				t.Errorf("err %v, hint %q", err, fault.Hint(err))
+			}
 		})
 	}
 }
