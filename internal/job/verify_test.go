@@ -156,27 +156,28 @@ func TestVerifyRestoreServerSilent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns sync.WaitGroup
-	held := make(chan net.Conn, 16)
-	t.Cleanup(func() {
-		l.Close()
-		close(held)
-		for c := range held {
-			c.Close()
-		}
-		conns.Wait()
-	})
-	conns.Add(1)
+	var mu sync.Mutex
+	var held []net.Conn // kept open, never answered
+	done := make(chan struct{})
 	go func() {
-		defer conns.Done()
+		defer close(done)
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			held <- c // kept open, never answered
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
 		}
 	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
 	f := sourcesFixture(t, `
   [job.source]
   type = "postgres"
