@@ -168,7 +168,9 @@ func silentAfterFirst(t *testing.T, addr string) (port int, held *atomic.Int32) 
 		conns = append(conns, c)
 		mu.Unlock()
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for first := true; ; first = false {
 			c, err := l.Accept()
 			if err != nil {
@@ -192,6 +194,7 @@ func silentAfterFirst(t *testing.T, addr string) (port int, held *atomic.Int32) 
 	}()
 	t.Cleanup(func() {
 		l.Close()
+		<-done
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {

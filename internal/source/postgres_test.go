@@ -135,7 +135,9 @@ func pgListener(t *testing.T, serve func(net.Conn, *pgproto3.Backend)) (port int
 	attempts = new(atomic.Int32)
 	var mu sync.Mutex
 	var conns []net.Conn
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			c, err := l.Accept()
 			if err != nil {
@@ -158,6 +160,7 @@ func pgListener(t *testing.T, serve func(net.Conn, *pgproto3.Backend)) (port int
 	}()
 	t.Cleanup(func() {
 		l.Close()
+		<-done
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
