@@ -201,7 +201,7 @@ func ConnectError(ci Conninfo, err error) error {
 		if strings.Contains(msg, "dial error") {
 			return fault.WithHint(err, fmt.Sprintf("%s did not accept the connection within %s: check that the host is up, its address and port, and that no firewall drops the traffic to it", where, wait))
 		}
-		return fault.WithHint(err, fmt.Sprintf("%s accepted the connection but PostgreSQL did not answer within %s: check that PostgreSQL, not another service, listens on that port, and that it is not overloaded or stuck (its log, max_connections); raise connect_timeout in dsn only for a slow link", where, wait))
+		return fault.WithHint(err, fmt.Sprintf("%s accepted the connection but PostgreSQL did not answer within %s: check that PostgreSQL, not another service, listens on that port, and that it is not overloaded or stuck (its log, max_connections); for a slow link, raise connect_timeout in dsn (timeout bounds it)", where, wait))
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fault.WithHint(err, fmt.Sprintf("PostgreSQL does not listen on %s: check that it runs (systemctl status postgresql), the port (default 5432) and listen_addresses in postgresql.conf", where))
 	case errors.Is(err, syscall.ENOENT) && ci.Local():
