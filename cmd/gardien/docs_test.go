@@ -309,6 +309,8 @@ func postgresHints(t *testing.T) map[string]string {
 		"refused":          fmt.Errorf("dial: %w", syscall.ECONNREFUSED),
 		"no TLS":           errors.New("server refused TLS connection"),
 		"certificate":      errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+		"silent":           fmt.Errorf("failed to receive message: timeout: %w", context.DeadlineExceeded),
+		"not accepted":     fmt.Errorf("dial error: timeout: %w", context.DeadlineExceeded),
 	} {
 		hints["connect, "+what] = fault.Hint(pg.ConnectError(ci, e))
 	}
@@ -326,6 +328,7 @@ func postgresHints(t *testing.T) map[string]string {
 		"broken":          "server closed the connection unexpectedly",
 		"tls":             "SSL error: certificate verify failed",
 		"no connection":   "could not connect to server",
+		"silent":          `connection to server at "127.0.0.1", port 5432 failed: timeout expired`,
 		"unknown":         "pg_dump: error: something new",
 		"restore unknown": "",
 	} {

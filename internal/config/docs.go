@@ -116,7 +116,10 @@ var keyDocs = map[string]keyDoc{
 		"sources or the source is a directory. Default: `db` for postgres, the folder's own name for a directory, " +
 		"the type otherwise."},
 	"job.source.dsn": {text: "postgres: the connection, as a URL (`postgresql://backup@db.example.org:5432/postgres`) " +
-		"or libpq `key=value` pairs; instead of `host`, `port` and `username`. A password in it is masked in the log."},
+		"or libpq `key=value` pairs; instead of `host`, `port` and `username`. A password in it is masked in the log. " +
+		"Its `connect_timeout` (whole seconds; 10 when left out; never more than `timeout`) bounds connecting, listing " +
+		"the databases and each pg_dump's connection: a server that accepts the connection and then says nothing " +
+		"fails the attempt then, which `retries` repeats."},
 	"job.source.host": {text: "postgres: the server's name or address, or the directory of its Unix socket " +
 		"(`/var/run/postgresql`, to log in as the system user gardien runs as)."},
 	"job.source.port": {text: "postgres: the server's port (5432 when left out)."},
@@ -146,7 +149,8 @@ var keyDocs = map[string]keyDoc{
 		"the one entry with that base name is taken (exports often put the dump in a folder)."},
 	"job.source.timeout": {text: "https-zip: the longest one attempt at the download may take, answer and body " +
 		"(it also bounds the wait for the answer, which an export made on demand may make long); postgres and " +
-		"command: the longest each dump or the command may run (its whole process group is then stopped). " +
+		"command: the longest each dump or the command may run (its whole process group is then stopped); " +
+		"postgres also connects for at most this long, or `connect_timeout` in `dsn` (10 s) when shorter. " +
 		"A directory has none."},
 	"job.source.idle_timeout": {text: "https-zip: the longest the server may stay silent once the download has begun: " +
 		"a stalled server is cut off then, and the download tried again (`retries`), instead of waiting for `timeout`."},
@@ -166,8 +170,9 @@ var keyDocs = map[string]keyDoc{
 		"successful run's by more than this share."},
 	"job.source.on_shrink": {text: "A dump that fails the *plausible size* check: `warn` sends the archive but deletes " +
 		"nothing (the mail says so); `fail` stops the run before sending."},
-	"job.source.retries": {text: "How many times the download is tried again when the error is transient " +
-		"(connection cut, timeout, HTTP 5xx or 429), with a growing pause between tries. `0` tries once."},
+	"job.source.retries": {text: "How many times the download (https-zip), or the connection and each pg_dump " +
+		"(postgres), is tried again when the error is transient (connection cut or refused, timeout, HTTP 5xx or 429), " +
+		"with a growing pause between tries. `0` tries once."},
 	"job.source.confirm_unchanged": {text: "A zip entry with the same size and CRC-32 as the last run's dump is known " +
 		"unchanged without being read. `true` reads it and compares its SHA-256 before saying so."},
 
@@ -176,7 +181,8 @@ var keyDocs = map[string]keyDoc{
 		"`gardien systemd` and `gardien daemon`. Empty: by hand only."},
 	"job.verify.from": {text: "The destination to fetch the archive from. Default: the first that has it."},
 	"job.verify.restore_dsn": {text: "The PostgreSQL server where each dump is restored into a scratch database, " +
-		"dropped afterwards whatever happens: a role that may create databases. A password in it is masked in the log."},
+		"dropped afterwards whatever happens: a role that may create databases. A password in it is masked in the log. " +
+		"Its `connect_timeout` (10 s when left out) bounds connecting."},
 	"job.verify.password":      {text: "The password of the `restore_dsn` role. Prefer `password_file` or `\"${VAR}\"`."},
 	"job.verify.password_file": {text: "A file holding only that password, mode 600. Exclusive with `password`."},
 	"job.verify.ca_file":       {text: "A PEM file with the certificate authority of the restore server."},

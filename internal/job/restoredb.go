@@ -84,7 +84,7 @@ func RestoreIntoDB(ctx context.Context, j *config.Job, name, from string, into I
 			}
 		}
 	}
-	ci, err := pg.New(pg.Settings{DSN: sc.DSN, Host: sc.Host, Port: sc.Port, User: sc.Username, Password: sc.Password, SSLMode: sc.SSLMode, CAFile: sc.CAFile})
+	ci, err := source.PostgresConninfo(sc) // as the source connects, bounded by its connect timeout
 	if err != nil {
 		return nil, err
 	}

@@ -8,10 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +145,59 @@ func TestVerifyNoDumpForAPostgresJob(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(f.job().Archive.StagingDir)); len(ents) != 0 {
 		t.Errorf("staging keeps %v", ents)
+	}
+}
+
+// A restore server that accepts the connection and then says nothing fails the
+// restore in time, after restore_dsn's connect_timeout, with a hint; the verify
+// does not hang on it.
+func TestVerifyRestoreServerSilent(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn // kept open, never answered
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	f := sourcesFixture(t, `
+  [job.source]
+  type = "postgres"
+  databases = "Specibike*"
+  [job.verify]
+  restore_dsn = "postgresql://gardien@`+l.Addr().String()+`/postgres?connect_timeout=1"
+`)
+	dump := "PGDMP\x01\x0e\x00 not restored"
+	f.put("20261122.tgz", string(tgz(t, map[string]string{"Specibike1.dump": dump}, map[string]string{"Specibike1.dump": dump})))
+	t0 := time.Now()
+	res := f.verify("")
+	took := time.Since(t0)
+	fs := res.FailedStep()
+	if fs == nil || fs.Name != StepRestored {
+		t.Fatalf("failed %+v (%v)", fs, stepNames(res))
+	}
+	if took > 5*time.Second {
+		t.Errorf("the verify failed after %s", took)
+	}
+	if !strings.Contains(fs.Cause, "no answer within 1s") || !strings.Contains(fs.Hint, "did not answer within 1s") {
+		t.Errorf("cause %q, hint %q", fs.Cause, fs.Hint)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,16 +22,23 @@ const DefaultDB = "postgres"
 
 // Conn is a connection to one database of a server.
 type Conn struct {
-	c  *pgx.Conn
-	ci Conninfo
+	c    *pgx.Conn
+	ci   Conninfo
+	wait time.Duration // the longest a look into the catalogue may take
 }
 
 // Connect opens a connection to the database named by ci (DefaultDB when it names
-// none). Its errors carry a hint and say whether retrying may help.
+// none), giving up after ci's ConnectTimeout: a server that accepts the connection
+// and then says nothing fails it in time. Its errors carry a hint and say whether
+// retrying may help.
 func Connect(ctx context.Context, ci Conninfo) (*Conn, error) {
 	if ci["dbname"] == "" {
 		ci = ci.With("dbname", DefaultDB)
 	}
+	// pgx reads connect_timeout as libpq does, and for every address of the host:
+	// it is set, never 0 (for ever).
+	wait := ci.ConnectTimeout()
+	ci = ci.With("connect_timeout", seconds(wait))
 	cfg, err := pgx.ParseConfig(ci.secret())
 	if err != nil {
 		// pgx quotes the settings it could not read: say only what is wrong.
@@ -44,9 +53,12 @@ func Connect(ctx context.Context, ci Conninfo) (*Conn, error) {
 	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil { // the run was stopped, not the server's doing
+			return nil, err
+		}
 		return nil, ConnectError(ci, err)
 	}
-	return &Conn{c: c, ci: ci}, nil
+	return &Conn{c: c, ci: ci, wait: wait}, nil
 }
 
 // Close ends the session.
@@ -63,15 +75,34 @@ func (c *Conn) User() string { return c.c.Config().User }
 
 // Databases lists the databases one can connect to, templates excluded, by name.
 func (c *Conn) Databases(ctx context.Context) ([]string, error) {
-	rows, err := c.c.Query(ctx, `SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname`)
-	if err != nil {
-		return nil, fmt.Errorf("list the databases: %w", err)
+	var names []string
+	err := c.catalogue(ctx, "list the databases", func(ctx context.Context) error {
+		rows, err := c.c.Query(ctx, `SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname`)
+		if err != nil {
+			return err
+		}
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return names, err
+}
+
+// catalogue runs fn, a look into the server's catalogue that it answers in
+// milliseconds, for at most as long as connecting may take: a server that let
+// gardien in and then stops answering fails it in time instead of holding the run.
+// Its error says what was being done.
+func (c *Conn) catalogue(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	qctx, cancel := context.WithTimeout(ctx, c.wait)
+	defer cancel()
+	err := fn(qctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() == nil && qctx.Err() != nil:
+		return fault.WithHint(fmt.Errorf("%s: no answer within %s: %w", what, c.wait, err),
+			fmt.Sprintf("PostgreSQL at %s let gardien in, then did not answer: check the server's load and log (a stuck server, a full disk?) and the network between", c.ci.Describe()))
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("list the databases: %w", err)
-	}
-	return names, nil
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // CreateDatabase creates an empty database called name.
@@ -90,10 +121,10 @@ func (c *Conn) CreateDatabase(ctx context.Context, name string) error {
 // DatabaseExists reports whether a database called name exists.
 func (c *Conn) DatabaseExists(ctx context.Context, name string) (bool, error) {
 	var n int
-	if err := c.c.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname = $1`, name).Scan(&n); err != nil {
-		return false, fmt.Errorf("look for database %s: %w", name, err)
-	}
-	return n > 0, nil
+	err := c.catalogue(ctx, "look for database "+name, func(ctx context.Context) error {
+		return c.c.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname = $1`, name).Scan(&n)
+	})
+	return n > 0, err
 }
 
 // DropDatabase drops the database called name if it exists, ending its sessions
@@ -162,7 +193,15 @@ func ConnectError(ci Conninfo, err error) error {
 		return fault.Permanent(err)
 	}
 	msg := err.Error()
+	var ne net.Error
 	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		wait := ci.ConnectTimeout()
+		err = fmt.Errorf("%w (no answer within %s, connect_timeout)", err, wait)
+		if strings.Contains(msg, "dial error") {
+			return fault.WithHint(err, fmt.Sprintf("%s did not accept the connection within %s: check that the host is up, its address and port, and that no firewall drops the traffic to it", where, wait))
+		}
+		return fault.WithHint(err, fmt.Sprintf("%s accepted the connection but PostgreSQL did not answer within %s: check that PostgreSQL, not another service, listens on that port, and that it is not overloaded or stuck (its log, max_connections); for a slow link, raise connect_timeout in dsn (timeout bounds it)", where, wait))
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fault.WithHint(err, fmt.Sprintf("PostgreSQL does not listen on %s: check that it runs (systemctl status postgresql), the port (default 5432) and listen_addresses in postgresql.conf", where))
 	case errors.Is(err, syscall.ENOENT) && ci.Local():

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Conninfo is a set of libpq connection keywords (host, port, user, password,
@@ -28,7 +29,16 @@ type Settings struct {
 	Password string
 	SSLMode  string
 	CAFile   string // sslrootcert
+	// MaxWait, when set, bounds connect_timeout: connecting never takes longer than
+	// this (a source's timeout), whatever the dsn says.
+	MaxWait time.Duration
 }
+
+// DefaultConnectTimeout is how long opening a connection may take when the dsn does
+// not say (connect_timeout): reaching the server, TLS and the login. A server that
+// accepts the TCP connection and then says nothing is given up then, and the
+// connection tried again, instead of holding the run and the job's lock.
+const DefaultConnectTimeout = 10 * time.Second
 
 // SSLModes are the sslmode values gardien accepts: the ones that either verify the
 // server's certificate or do not pretend to use TLS at all.
@@ -81,13 +91,50 @@ func New(s Settings) (Conninfo, error) {
 			}
 		}
 	}
-	if ci["connect_timeout"] == "" {
-		ci["connect_timeout"] = "10"
+	wait, err := parseConnectTimeout(ci["connect_timeout"])
+	if err != nil {
+		return nil, err
 	}
+	if s.MaxWait > 0 && (wait == 0 || wait > s.MaxWait) {
+		wait = s.MaxWait
+	}
+	if wait == 0 {
+		wait = DefaultConnectTimeout
+	}
+	ci["connect_timeout"] = seconds(wait)
 	if ci["application_name"] == "" {
 		ci["application_name"] = "gardien"
 	}
 	return ci, nil
+}
+
+// parseConnectTimeout reads libpq's connect_timeout, whole seconds: the default when
+// it is not set, 0 when it says to wait for ever (0 or less, for libpq).
+func parseConnectTimeout(v string) (time.Duration, error) {
+	if v == "" {
+		return DefaultConnectTimeout, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return 0, errors.New("connect_timeout in dsn is not a whole number of seconds")
+	}
+	return time.Duration(max(n, 0)) * time.Second, nil
+}
+
+// seconds is d as libpq's connect_timeout: whole seconds, rounded up, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
+}
+
+// ConnectTimeout is how long opening a connection to ci may take: its
+// connect_timeout, or DefaultConnectTimeout when it has none or says to wait for
+// ever. Connect and the children of Tool never wait longer.
+func (ci Conninfo) ConnectTimeout() time.Duration {
+	d, err := parseConnectTimeout(ci["connect_timeout"])
+	if err != nil || d == 0 {
+		return DefaultConnectTimeout
+	}
+	return d
 }
 
 // Local reports whether the connection stays on this machine: a Unix socket (no host,
@@ -151,9 +198,12 @@ func (ci Conninfo) Describe() string {
 
 // Env is the environment of a pg_dump or pg_restore child: the parent's, with the
 // password in PGPASSWORD when there is one, so that it never appears on a command
-// line (ps shows those to every user of the machine).
+// line (ps shows those to every user of the machine), and ci's connect timeout in
+// PGCONNECT_TIMEOUT: a second guard beside the connect_timeout of --dbname, which
+// libpq reads where a connection string does not say, in place of the parent's
+// (which may be 0: wait for ever).
 func (ci Conninfo) Env() []string {
-	env := os.Environ()
+	env := append(os.Environ(), "PGCONNECT_TIMEOUT="+seconds(ci.ConnectTimeout()))
 	if pw, ok := ci["password"]; ok {
 		env = append(env, "PGPASSWORD="+pw)
 	}

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,44 @@ func TestNewSettings(t *testing.T) {
 			}
 		})
 	}
+	// Connecting is always bounded: by connect_timeout (whole seconds, as libpq
+	// reads it), 10 s when the dsn does not say or says for ever, never longer than
+	// MaxWait (the source's timeout).
+	for _, sc := range []struct {
+		name, dsn string
+		max       time.Duration
+		want      string
+	}{
+		{"default", "", 0, "10"},
+		{"from the dsn", "connect_timeout=3", 0, "3"},
+		{"dsn in a URL", "postgresql://h/db?connect_timeout=25", time.Hour, "25"},
+		{"capped by the timeout", "connect_timeout=30", 5 * time.Second, "5"},
+		{"default capped by the timeout", "", time.Second, "1"},
+		{"rounded up to whole seconds", "", 1500 * time.Millisecond, "2"},
+		{"at least a second", "", 300 * time.Millisecond, "1"},
+		{"for ever: the timeout", "connect_timeout=0", 2 * time.Hour, "7200"},
+		{"for ever without a timeout: the default", "connect_timeout=-1", 0, "10"},
+	} {
+		t.Run("connect_timeout "+sc.name, func(t *testing.T) {
+			ci, err := New(Settings{DSN: sc.dsn, Host: "db.example.org", SSLMode: "disable", MaxWait: sc.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ci["connect_timeout"] != sc.want {
+				t.Errorf("connect_timeout = %q, want %q", ci["connect_timeout"], sc.want)
+			}
+			if got := ci.ConnectTimeout(); fmt.Sprint(int(got/time.Second)) != sc.want || got%time.Second != 0 {
+				t.Errorf("ConnectTimeout = %s, want %ss", got, sc.want)
+			}
+		})
+	}
+	if _, err := New(Settings{DSN: "host=h connect_timeout=10s password=secret"}); err == nil || !strings.Contains(err.Error(), "connect_timeout in dsn is not a whole number of seconds") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("connect_timeout=10s: err = %v", err)
+	}
+	if d := (Conninfo{}).ConnectTimeout(); d != DefaultConnectTimeout {
+		t.Errorf("no connect_timeout: %s", d)
+	}
+
 	for _, mode := range []string{"require", "prefer", "allow"} {
 		if _, err := New(Settings{Host: "db.example.org", SSLMode: mode}); err == nil || !strings.Contains(err.Error(), "does not verify") {
 			t.Errorf("sslmode %s: err = %v", mode, err)
@@ -162,6 +201,7 @@ func TestClassify(t *testing.T) {
 		{"pg_dump: error: query failed: ERROR:  out of shared memory\nHINT:  You might need to increase max_locks_per_transaction.", "max_locks_per_transaction", false},
 		{"pg_dump: error: Dumping the contents of table \"x\" failed: PQgetResult() failed.\npg_dump: detail: Error message from server: server closed the connection unexpectedly", "broke off", true},
 		{`pg_dump: error: connection to server on socket "/run/postgresql/.s.PGSQL.5432" failed: FATAL:  role "root" does not exist`, "set username", false},
+		{`pg_dump: error: connection to server at "127.0.0.1", port 5432 failed: timeout expired`, "did not answer pg_dump within connect_timeout", true},
 		{"pg_dump: error: something new", "by hand", false},
 	}
 	for _, sc := range scenarios {
@@ -245,6 +285,36 @@ func TestToolRun(t *testing.T) {
 				t.Errorf("the child sleep %s outlived the timeout", p)
 			}
 		}
+	}
+}
+
+// A pg_dump or pg_restore child gives up on a silent server: libpq reads the
+// connect timeout in the connection string of --dbname and in PGCONNECT_TIMEOUT, and
+// the parent's PGCONNECT_TIMEOUT (0 waits for ever) does not override it.
+func TestToolConnectTimeout(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	t.Setenv("PGCONNECT_TIMEOUT", "0")
+	ci, err := New(Settings{Host: "127.0.0.1", Port: 5432, User: "backup", MaxWait: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool := Tool{Name: "pg_dump", Path: sh}
+	ctx := context.Background()
+	args := DumpArgs(ci, "Specibike1", nil)
+	cmd, err := tool.Command(ctx, ci, append([]string{"-c", `echo "PGCONNECT_TIMEOUT=$PGCONNECT_TIMEOUT $3"`, "sh"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := tool.Run(ctx, cmd, &out, "backup"); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(got, "PGCONNECT_TIMEOUT=4 --dbname=") || !strings.Contains(got, " connect_timeout=4 ") {
+		t.Errorf("the child sees %q", got)
 	}
 }
 

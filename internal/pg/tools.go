@@ -97,6 +97,8 @@ func Classify(tool, stderr, user string) (hint string, retry bool) {
 		return "the database has more tables than a dump can lock: raise max_locks_per_transaction in postgresql.conf (e.g. 256) and restart PostgreSQL", false
 	case strings.Contains(stderr, "could not obtain lock"), strings.Contains(stderr, "lock timeout"):
 		return "a table was locked by another session (a migration, VACUUM FULL?): the dump is retried; schedule the job at a quieter time if it persists", true
+	case strings.Contains(stderr, "timeout expired"): // libpq's connect_timeout
+		return "PostgreSQL did not answer " + tool + " within connect_timeout: check that the server is up and not overloaded or stuck (its log, max_connections), and that no firewall drops the traffic", true
 	case strings.Contains(stderr, "server closed the connection"), strings.Contains(stderr, "could not receive data"),
 		strings.Contains(stderr, "SSL SYSCALL"), strings.Contains(stderr, "terminating connection"), strings.Contains(stderr, "connection to server was lost"):
 		return "the connection to PostgreSQL broke off: check the server's log; the dump is retried", true

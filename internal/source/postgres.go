@@ -49,11 +49,22 @@ type Postgres struct {
 var _ Source = (*Postgres)(nil)
 
 func newPostgres(c config.Source, log *slog.Logger) (Source, error) {
-	ci, err := pg.New(pg.Settings{DSN: c.DSN, Host: c.Host, Port: c.Port, User: c.Username, Password: c.Password, SSLMode: c.SSLMode, CAFile: c.CAFile})
+	ci, err := PostgresConninfo(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Postgres{cfg: c, ci: ci, tool: pg.Tool{Name: "pg_dump", Path: c.PgDump}, log: log}, nil
+}
+
+// PostgresConninfo is the connection of a postgres source: its dsn and keys, with
+// connecting bounded by connect_timeout (pg.DefaultConnectTimeout unless the dsn
+// says) and never longer than the source's timeout.
+func PostgresConninfo(c config.Source) (pg.Conninfo, error) {
+	ci, err := pg.New(pg.Settings{DSN: c.DSN, Host: c.Host, Port: c.Port, User: c.Username, Password: c.Password, SSLMode: c.SSLMode, CAFile: c.CAFile, MaxWait: c.Timeout.D()})
 	if err != nil {
 		return nil, fault.Permanent(fault.WithHint(err, "check dsn, host, port and sslmode in [job.source]"))
 	}
-	return &Postgres{cfg: c, ci: ci, tool: pg.Tool{Name: "pg_dump", Path: c.PgDump}, log: log}, nil
+	return ci, nil
 }
 
 func (s *Postgres) String() string {
@@ -67,10 +78,11 @@ type server struct {
 	databases []string
 }
 
-// connect lists the databases, retrying a refused or broken connection.
+// connect lists the databases, retrying a refused, broken or silent connection
+// retries times. Connecting and listing are bounded by the connect timeout of s.ci.
 func (s *Postgres) connect(ctx context.Context) (server, error) {
 	var srv server
-	err := fault.Retry(ctx, s.log, s.cfg.Retries, "connect to "+s.ci.Describe(), func(ctx context.Context) error {
+	err := fault.Retry(ctx, s.log, s.cfg.Retries+1, "connect to "+s.ci.Describe(), func(ctx context.Context) error {
 		c, err := pg.Connect(ctx, s.ci)
 		if err != nil {
 			return err
@@ -182,10 +194,11 @@ func (s *Postgres) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 	return &Fetched{Items: items, Close: cleanup}, nil
 }
 
-// dumpOne runs pg_dump for db into file, retrying what may pass (a lost connection).
+// dumpOne runs pg_dump for db into file, retrying retries times what may pass (a
+// lost connection, a server that did not answer in time).
 func (s *Postgres) dumpOne(ctx context.Context, db, file string) (int64, error) {
 	var size int64
-	err := fault.Retry(ctx, s.log, s.cfg.Retries, "dump "+db, func(ctx context.Context) error {
+	err := fault.Retry(ctx, s.log, s.cfg.Retries+1, "dump "+db, func(ctx context.Context) error {
 		if s.cfg.Timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout.D())

@@ -7,8 +7,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,5 +147,95 @@ func TestIntegrationPostgresCheck(t *testing.T) {
 	d, err := src.Check(context.Background())
 	if err != nil || !strings.Contains(d, "3 match Specibike*") || !strings.Contains(d, "pg_dump 1") {
 		t.Errorf("check: %q, %v (hint %s)", d, err, fault.Hint(err))
+	}
+}
+
+// silentAfterFirst is a TCP proxy on the loopback to the PostgreSQL at addr that
+// passes the first connection through and holds every later one without a word:
+// the server lists its databases, then goes silent for the pg_dumps. It counts the
+// later connections.
+func silentAfterFirst(t *testing.T, addr string) (port int, held *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held = new(atomic.Int32)
+	var mu sync.Mutex
+	var conns []net.Conn
+	keep := func(c net.Conn) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for first := true; ; first = false {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			keep(c)
+			if !first {
+				held.Add(1)
+				go io.Copy(io.Discard, c)
+				continue
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			keep(up)
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port, held
+}
+
+// The real pg_dump gives up on a server that stops answering after connect_timeout
+// (libpq's, from the connection gardien passes it), instead of waiting for the
+// dump's timeout; the dump is tried again retries times, then the step fails with
+// libpq's "timeout expired" and a hint.
+func TestIntegrationPostgresDumpSilentServer(t *testing.T) {
+	c := pgSource(t)
+	port, held := silentAfterFirst(t, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	c.Port = port
+	c.DSN = "connect_timeout=2"
+	c.Databases = config.StringList{"Specibike1"}
+	c.Retries = 1
+	// Should pg_dump wait for ever, the dump's timeout stops it and the test fails.
+	c.Timeout = config.Duration(30 * time.Second)
+	t0 := time.Now()
+	r := fetch(t, c)
+	took := time.Since(t0)
+	s := r.last()
+	t.Logf("failed after %s: %s\n  hint: %s", took.Round(time.Millisecond), s.Cause, s.Hint)
+	if r.err == nil || len(r.steps) != 3 || s.Name != StepDBDumped || s.Status != report.Failed {
+		t.Fatalf("err %v, steps %+v", r.err, r.steps)
+	}
+	// libpq counts connect_timeout = 2 as 2 s: 2 attempts, and a pause of 1 to 1.5 s.
+	if took > 12*time.Second {
+		t.Errorf("the dump failed after %s", took)
+	}
+	if n := held.Load(); n != 2 {
+		t.Errorf("pg_dump connected %d times with retries = 1, want 2", n)
+	}
+	if !strings.Contains(s.Cause, "timeout expired") || !strings.Contains(s.Cause, "(after 2 attempts)") {
+		t.Errorf("cause %q", s.Cause)
+	}
+	if !strings.Contains(s.Hint, "did not answer pg_dump within connect_timeout") {
+		t.Errorf("hint %q", s.Hint)
 	}
 }
