@@ -30,7 +30,8 @@ var valueWordsFR = map[string]string{
 
 // hintsFR: every fixed hint, word for word in meaning.
 var hintsFR = map[string]string{
-	"gardien refuses to fill the local disk": "gardien refuse de remplir le disque local",
+	"for a slow link, raise connect_timeout in dsn (timeout bounds it)": "pour un lien lent, augmentez connect_timeout dans dsn (timeout le borne)",
+	"gardien refuses to fill the local disk":                            "gardien refuse de remplir le disque local",
 	// Staging disk, stalled download, unsafe zip (internal/job/space.go, internal/source).
 	"free space there, or set staging_dir in [job.archive] to a larger disk: the run fails if the disk fills up":                                                   "libérez de la place, ou placez staging_dir ([job.archive]) sur un disque plus grand : l'exécution échoue si le disque se remplit",
 	"the local disk of staging_dir is full: free space there, or set staging_dir in [job.archive] to a disk with room for the zip and the archive":                 "le disque local de staging_dir est plein : libérez de la place, ou placez staging_dir ([job.archive]) sur un disque qui peut contenir le zip et l'archive",
@@ -306,6 +307,15 @@ var hintsFR = map[string]string{
 // hintPatternsFR: the hints that name a value (a path, a user, a host). The first
 // that matches wins: put the specific before the general.
 var hintPatternsFR = [][2]string{
+	// internal/pg: a server that does not answer in time.
+	{"{s} did not accept the connection within {s}: check that the host is up, its address and port, and that no firewall drops the traffic to it",
+		"{1} n'a pas accepté la connexion en {2} : vérifiez que la machine est en marche, son adresse et son port, et qu'aucun pare-feu ne bloque le trafic vers elle"},
+	{"{s} accepted the connection but PostgreSQL did not answer within {s}: check that PostgreSQL, not another service, listens on that port, and that it is not overloaded or stuck (its log, max_connections)",
+		"{1} a accepté la connexion mais PostgreSQL n'a pas répondu en {2} : vérifiez que c'est bien PostgreSQL, et non un autre service, qui écoute sur ce port, et qu'il n'est ni surchargé ni bloqué (son journal, max_connections)"},
+	{"PostgreSQL at {s} let gardien in, then did not answer: check the server's load and log (a stuck server, a full disk?) and the network between",
+		"PostgreSQL sur {1} a laissé entrer gardien, puis n'a plus répondu : vérifiez la charge et le journal du serveur (serveur bloqué, disque plein ?) et le réseau entre les deux"},
+	{"PostgreSQL did not answer {s} within connect_timeout: check that the server is up and not overloaded or stuck (its log, max_connections), and that no firewall drops the traffic",
+		"PostgreSQL n'a pas répondu à {1} dans le délai connect_timeout : vérifiez que le serveur est en marche, ni surchargé ni bloqué (son journal, max_connections), et qu'aucun pare-feu ne bloque le trafic"},
 	{"the share is not mounted: mount it (mount {s}, or mount -a) before the run",
 		"le partage n'est pas monté : montez-le (mount {1}, ou mount -a) avant l'exécution"},
 	{"the previous archive {s} is kept as {s} in the same directory: rename it back to {s} on the server, or delete it once a new {s} is there",
