@@ -27,6 +27,17 @@ var putBenchmarks = []struct {
 		return d
 	}},
 	{"sftp", func(b *testing.B) dest.Destination { f := newSFTPFixture(b); return f.open(f.config()) }},
+	{"ftps", func(b *testing.B) dest.Destination {
+		s := newFTPServer(b, ftpServerOptions{Mode: "explicit"})
+		return s.open(b, s.config())
+	}},
+	{"webdavs", func(b *testing.B) dest.Destination { f := newDAVFixture(b, "basic"); return f.open(f.config()) }},
+	{"s3", func(b *testing.B) dest.Destination {
+		f := newS3Fixture(b, true)
+		c := f.config()
+		c.Endpoint = f.addr()
+		return f.open(c)
+	}},
 }
 
 // BenchmarkPut measures each destination's upload as the job does it: a staged

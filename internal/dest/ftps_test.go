@@ -45,7 +45,7 @@ type testCA struct {
 func newTestCA(t *testing.T) *testCA { return newTestCAFor(t, "127.0.0.1", "localhost") }
 
 // newTestCAFor makes a CA and a server certificate for hosts (names or IP addresses).
-func newTestCAFor(t *testing.T, hosts ...string) *testCA {
+func newTestCAFor(t testing.TB, hosts ...string) *testCA {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -101,7 +101,7 @@ func newTestCAFor(t *testing.T, hosts ...string) *testCA {
 // ftpServer is an in-process FTP server (fclairamb/ftpserverlib) on 127.0.0.1 serving
 // a temporary directory through afero, with TLS explicit, implicit or none.
 type ftpServer struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	ca     *testCA
 	opt    ftpServerOptions
@@ -136,7 +136,7 @@ type ftpServerOptions struct {
 
 const ftpUser = "backup"
 
-func newFTPServer(t *testing.T, opt ftpServerOptions) *ftpServer {
+func newFTPServer(t testing.TB, opt ftpServerOptions) *ftpServer {
 	t.Helper()
 	if opt.Hosts == nil {
 		opt.Hosts = []string{"127.0.0.1", "localhost"}
@@ -244,7 +244,7 @@ func (s *ftpServer) config() dest.Config {
 	return c
 }
 
-func (s *ftpServer) open(t *testing.T, c dest.Config) dest.Destination {
+func (s *ftpServer) open(t testing.TB, c dest.Config) dest.Destination {
 	t.Helper()
 	if err := dest.Check(c); err != nil {
 		t.Fatalf("Check: %v", err)

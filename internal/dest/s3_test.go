@@ -46,7 +46,7 @@ const (
 // httptest (TLS or plain) and a check of the requests' signatures, which gofakes3
 // does not make.
 type s3Fixture struct {
-	t       *testing.T
+	t       testing.TB
 	backend *s3mem.Backend
 	handler http.Handler
 	tls     bool
@@ -75,7 +75,7 @@ type s3Failure struct {
 	left   atomic.Int32
 }
 
-func newS3Fixture(t *testing.T, tls bool) *s3Fixture {
+func newS3Fixture(t testing.TB, tls bool) *s3Fixture {
 	t.Helper()
 	f := &s3Fixture{t: t, backend: s3mem.New(), tls: tls, release: make(chan struct{})}
 	if err := f.backend.CreateBucket(s3TestBucket); err != nil {

@@ -41,7 +41,7 @@ const davPrefix = "/remote.php/dav/files/backup"
 // davFixture is an in-process WebDAV server (golang.org/x/net/webdav on a temporary
 // directory) over TLS, behind Basic or Digest authentication.
 type davFixture struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	auth   string // basic | digest | none
 	plain  bool   // plain HTTP instead of TLS
@@ -52,7 +52,7 @@ type davFixture struct {
 	n      atomic.Int32
 }
 
-func newDAVFixture(t *testing.T, auth string) *davFixture {
+func newDAVFixture(t testing.TB, auth string) *davFixture {
 	t.Helper()
 	f := &davFixture{t: t, root: t.TempDir(), auth: auth}
 	f.start("")
