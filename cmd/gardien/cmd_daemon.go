@@ -32,8 +32,13 @@ var scheduleParser = func(expr string) (cron.Schedule, error) {
 	return e.Schedule(), nil
 }
 
+// DefaultStopGrace is how long a SIGTERM lets the step under way finish: less than
+// systemd's 90 s before it kills a service that does not stop.
+const DefaultStopGrace = time.Minute
+
 func newDaemonCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	grace := DefaultStopGrace
+	cmd := &cobra.Command{
 		Use:   "daemon [JOB...]",
 		Short: "Run the jobs at their schedules, without cron",
 		Long: `Stay in the foreground and run each job (all, or those named) at its schedule,
@@ -48,19 +53,28 @@ while its previous run is still going on (or waiting for another job), that run 
 skipped and the log says so: two runs of a job never overlap.
 
 SIGHUP reloads the configuration; an invalid one is logged and the previous one
-kept. SIGTERM or SIGINT interrupts the run in progress, which removes its temporary
-files and sends its report, then the daemon exits (code 0).`,
+kept. SIGTERM or SIGINT stops the daemon cleanly: the run in progress finishes the
+step under way (a transfer completes), starts no other, and sends its report; if the
+step has not ended after --stop-grace, or on a second signal, it is interrupted,
+which removes its temporary files. Then the daemon exits (code 0).`,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			d, err := g.newDaemon(args, scheduleParser, time.Now())
 			if err != nil {
 				return err
 			}
+			d.grace = grace
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			term := make(chan os.Signal, 4)
+			signal.Notify(term, syscall.SIGTERM, os.Interrupt)
+			defer signal.Stop(term)
+			d.term = term
 			return d.serve(cmd.Context(), hup)
 		}),
 	}
+	cmd.Flags().DurationVar(&grace, "stop-grace", DefaultStopGrace, "on SIGTERM, how long the step under way may take to finish before it is interrupted")
+	return cmd
 }
 
 // daemon runs jobs at their schedules. serve owns the loop; reload may be called
@@ -77,6 +91,15 @@ type daemon struct {
 	retired []*logging.Log // logs of replaced configurations, closed after the run
 	running *runState      // the run in progress, nil when idle
 	queue   []task         // runs whose time came, waiting for the run in progress
+
+	// grace is how long, once stopping, the run in progress may take to finish its
+	// step; term delivers SIGTERM and SIGINT (a second one interrupts at once).
+	grace time.Duration
+	term  <-chan os.Signal
+	// stopping is closed when the daemon stops: the run in progress ends after its
+	// step; interrupt cancels the runs' context.
+	stopping  chan struct{}
+	interrupt context.CancelFunc
 
 	// afterRun, when set, is called with each run's result (tests).
 	afterRun func(*report.Result)
@@ -127,7 +150,7 @@ func (g *globalOptions) newDaemon(names []string, parse func(string) (cron.Sched
 		return nil, err
 	}
 	g.configPath = path
-	d := &daemon{g: g, names: names, parse: parse, changed: make(chan struct{}, 1)}
+	d := &daemon{g: g, names: names, parse: parse, changed: make(chan struct{}, 1), grace: DefaultStopGrace, stopping: make(chan struct{})}
 	gen, err := d.load(now, nil)
 	if err != nil {
 		return nil, err
@@ -232,6 +255,11 @@ func (d *daemon) reload() error {
 // serve runs the jobs at their times until ctx is cancelled, then interrupts the run
 // in progress, waits for it to report, and returns. hup reloads the configuration.
 func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
+	// The runs outlive the first signal (ctx): they stop between steps, and are
+	// interrupted only after the grace period or on a second signal.
+	runCtx, interrupt := context.WithCancel(context.WithoutCancel(ctx))
+	defer interrupt()
+	d.interrupt = interrupt
 	done := make(chan *report.Result, 1)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -251,7 +279,7 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 		case res := <-done:
 			d.finished(res)
 		}
-		d.startNext(ctx, done)
+		d.startNext(ctx, runCtx, done)
 	}
 }
 
@@ -296,7 +324,7 @@ func (d *daemon) tick(now time.Time) {
 }
 
 // startNext starts the first waiting job when nothing runs.
-func (d *daemon) startNext(ctx context.Context, done chan<- *report.Result) {
+func (d *daemon) startNext(ctx, runCtx context.Context, done chan<- *report.Result) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for d.running == nil && len(d.queue) > 0 && ctx.Err() == nil {
@@ -309,10 +337,10 @@ func (d *daemon) startNext(ctx context.Context, done chan<- *report.Result) {
 		}
 		d.running = &runState{task: t, start: time.Now()}
 		if t.verify {
-			go func() { done <- d.verifyJob(ctx, gen, j) }()
+			go func() { done <- d.verifyJob(runCtx, gen, j) }()
 			continue
 		}
-		go func() { done <- d.runJob(ctx, gen, j) }()
+		go func() { done <- d.runJob(runCtx, gen, j) }()
 	}
 }
 
@@ -324,7 +352,7 @@ func (d *daemon) runJob(ctx context.Context, gen *generation, j *config.Job) *re
 	// A ping or a mail that does not get through is logged where it fails.
 	_ = rep.start(ctx)
 	rep.jobStarting()
-	res := job.Run(ctx, gen.cfg, j, job.Options{DryRun: d.g.dryRun, Log: l.Logger})
+	res := job.Run(ctx, gen.cfg, j, job.Options{DryRun: d.g.dryRun, Log: l.Logger, Stop: d.stopping})
 	writeSummary(res, l.File, l.Wrap(d.g.out()))
 	_ = rep.finish(ctx, []*report.Result{res})
 	return res
@@ -365,6 +393,34 @@ func (d *daemon) finished(res *report.Result) {
 	}
 }
 
+// stopRun lets the run in progress finish its step, interrupting it after the grace
+// period or on a second signal, and returns its result.
+func (d *daemon) stopRun(running *runState, done <-chan *report.Result, log *logging.Log) *report.Result {
+	// The signal that stopped the daemon may be waiting in term: only a later one
+	// is the second.
+	for drained := false; !drained; {
+		select {
+		case <-d.term:
+		default:
+			drained = true
+		}
+	}
+	log.Info("stopping: the run in progress finishes its current step", "job", running.task.label(), "grace", d.grace.String())
+	close(d.stopping)
+	timer := time.NewTimer(d.grace)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res
+	case <-timer.C:
+		log.Warn("stopping: the step did not end within the grace period: the run is interrupted", "job", running.task.label(), "grace", d.grace.String())
+	case <-d.term:
+		log.Warn("stopping: a second signal: the run is interrupted", "job", running.task.label())
+	}
+	d.interrupt()
+	return <-done
+}
+
 // stop waits for the interrupted run to report, and closes the log.
 func (d *daemon) stop(done <-chan *report.Result) error {
 	d.mu.Lock()
@@ -373,8 +429,9 @@ func (d *daemon) stop(done <-chan *report.Result) error {
 	log := d.gen.log
 	d.mu.Unlock()
 	if running != nil {
-		log.Info("stopping: the run in progress is interrupted", "job", running.task.label())
-		d.finished(<-done)
+		d.finished(d.stopRun(running, done, log))
+	} else {
+		close(d.stopping)
 	}
 	for _, t := range waiting {
 		log.Info("run not started: the daemon is stopping", "job", t.label())

@@ -120,6 +120,7 @@ func startDaemon(t *testing.T, cfg string) *testDaemon {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.grace = time.Second // a stalled step is interrupted soon after the stop
 	td := &testDaemon{daemon: d, results: make(chan *report.Result, 100), done: make(chan error, 1), logFile: filepath.Join(filepath.Dir(cfg), "gardien.log")}
 	d.afterRun = func(res *report.Result) {
 		select {
@@ -286,7 +287,7 @@ func TestDaemonSkipsAndStops(t *testing.T) {
 		t.Errorf("the staging directory holds %v", got)
 	}
 	log, _ := os.ReadFile(td.logFile)
-	for _, re := range []string{`msg="run interrupted" job=slow`, `msg="stopping: the run in progress is interrupted" job=slow`,
+	for _, re := range []string{`msg="run interrupted" job=slow`, `msg="stopping: the step did not end within the grace period: the run is interrupted" job=slow`,
 		`msg="run not started: the daemon is stopping" job=fast`, `msg="daemon stopped"`} {
 		if !regexp.MustCompile(re).Match(log) {
 			t.Errorf("the log lacks %s:\n%s", re, log)
@@ -377,7 +378,11 @@ func TestDaemonSignals(t *testing.T) {
 	}
 	waitLog(t, logFile, regexp.MustCompile(`msg="configuration reloaded" config=\S+ jobs=2`), 1)
 
+	// The first SIGTERM lets the step under way finish; this one stalls, and a
+	// second signal interrupts it at once.
 	t0 := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitLog(t, logFile, regexp.MustCompile(`msg="stopping: the run in progress finishes its current step" job=slow`), 1)
 	cmd.Process.Signal(syscall.SIGTERM)
 	var err error
 	select {
@@ -399,7 +404,7 @@ func TestDaemonSignals(t *testing.T) {
 		t.Errorf("the staging directory holds %v", got)
 	}
 	log, _ := os.ReadFile(logFile)
-	for _, re := range []string{`msg="run interrupted" job=slow`, `FAILURE at "zip downloaded" \(interrupted\)`, `msg="daemon stopped"`} {
+	for _, re := range []string{`msg="stopping: a second signal: the run is interrupted" job=slow`, `msg="run interrupted" job=slow`, `FAILURE at "zip downloaded" \(interrupted\)`, `msg="daemon stopped"`} {
 		if !regexp.MustCompile(re).Match(log) {
 			t.Errorf("the log lacks %s:\n%s", re, log)
 		}
@@ -453,5 +458,65 @@ func TestDaemonVerifies(t *testing.T) {
 	}
 	if _, daemonLog, _ := strings.Cut(string(log), `msg="daemon started"`); strings.Contains(daemonLog, `msg="run started"`) {
 		t.Errorf("the daemon ran the job:\n%s", daemonLog)
+	}
+}
+
+// A stop (SIGTERM) lets the step under way finish: a download that ends within the
+// grace period completes, then the run stops before the archive, keeps nothing
+// half-made, and reports itself interrupted.
+func TestDaemonStopFinishesStep(t *testing.T) {
+	dir := t.TempDir()
+	body := testutil.Zip(t, map[string][]byte{"dump.sql": bytes.Repeat([]byte("INSERT INTO t VALUES (1);\n"), 200000)})
+	src := testutil.NewZipServer(t, nil)
+	started := make(chan struct{}, 1)
+	src.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		half := len(body) / 2
+		w.Write(body[:half])
+		w.(http.Flusher).Flush()
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		time.Sleep(1500 * time.Millisecond) // slow, but it ends
+		w.Write(body[half:])
+	})
+	cfg := writeDaemonConfig(t, dir, daemonJob{"db", "* * * * *", src})
+	td := startDaemon(t, cfg)
+	td.grace = 20 * time.Second
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the download never started")
+	}
+	if took := td.stop(t); took < time.Second || took > 15*time.Second {
+		t.Errorf("took %v to stop: the download should have been let finish (1.5 s), not waited for the grace period", took)
+	}
+	var res *report.Result
+	select {
+	case res = <-td.results:
+	default:
+		t.Fatal("the stopped run was not reported")
+	}
+	if !res.Interrupted || res.Outcome() != report.Failure {
+		t.Errorf("interrupted=%v outcome %v, want an interrupted FAILURE", res.Interrupted, res.Outcome())
+	}
+	var downloaded, archive *report.Step
+	for i := range res.Steps {
+		switch res.Steps[i].Name {
+		case report.StepDownloaded:
+			downloaded = &res.Steps[i]
+		case report.StepArchive:
+			archive = &res.Steps[i]
+		}
+	}
+	if downloaded == nil || downloaded.Status != report.OK {
+		t.Errorf("the download under way did not finish: %+v", downloaded)
+	}
+	if archive == nil || archive.Status != report.Skipped || !strings.Contains(archive.Detail, "gardien is stopping") {
+		t.Errorf("archive step = %+v, want skipped because gardien is stopping", archive)
+	}
+	if got := archives(t, filepath.Join(dir, "dest-db")); len(got) != 0 {
+		t.Errorf("the destination holds %v", got)
 	}
 }

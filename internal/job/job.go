@@ -44,10 +44,31 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
+	// Stop, when closed, asks the run to stop between steps (gardien daemon on
+	// SIGTERM): the step under way finishes, the next ones do not start. Cancelling
+	// the context interrupts the step under way.
+	Stop <-chan struct{}
+
 	// uploadReader, when set, wraps what each upload reads: tests cancel a run
 	// from there, mid-transfer.
 	uploadReader func(io.Reader) io.Reader
 }
+
+// stopRequested reports whether Options.Stop was closed.
+func (o Options) stopRequested() bool {
+	if o.Stop == nil {
+		return false
+	}
+	select {
+	case <-o.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// stopDetail is what a step that did not start says.
+const stopDetail = "not run: gardien is stopping (SIGTERM); the next run does it"
 
 func (o Options) now() time.Time {
 	if o.Now != nil {
@@ -187,7 +208,10 @@ func (r *runner) run(ctx context.Context) {
 
 	var items []source.Item
 	srcs := r.job.AllSources()
-	for _, sc := range srcs {
+	for i, sc := range srcs {
+		if i > 0 && r.stopBetweenSteps(report.StepArchive) {
+			return
+		}
 		src, err := source.New(sc, r.log)
 		if err != nil { // Load validated the source: only a programming error gets here
 			r.fail(report.StepReachable, "", err)
@@ -222,8 +246,15 @@ func (r *runner) run(ctx context.Context) {
 		}
 	}
 
+	if r.stopBetweenSteps(report.StepArchive) {
+		return
+	}
 	staged, ok := r.buildArchive(ctx, items)
 	if !ok {
+		return
+	}
+	if !r.opt.DryRun && r.stopBetweenSteps(report.StepDestLogin) {
+		r.keepUndelivered(staged)
 		return
 	}
 	delivered := r.sendAll(ctx, staged)
@@ -242,6 +273,19 @@ func (r *runner) run(ctx context.Context) {
 	default:
 		r.saveState(staged)
 	}
+}
+
+// stopBetweenSteps ends the run before the step next when gardien is stopping: the
+// run counts as interrupted, and nothing of it is lost (what was fetched is removed,
+// an archive built is kept as when no destination received it).
+func (r *runner) stopBetweenSteps(next string) bool {
+	if !r.opt.stopRequested() {
+		return false
+	}
+	r.res.Interrupted = true
+	r.log.Warn("run stopped between steps: gardien is stopping", "next_step", next)
+	r.rec(report.Step{Name: next, Status: report.Skipped, Detail: stopDetail})
+	return true
 }
 
 // keepUndelivered moves an archive that no destination received out of the run's

@@ -719,3 +719,36 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 		t.Error("an earlier archive was lost")
 	}
 }
+
+// A stop asked during the upload (gardien daemon on SIGTERM) lets the upload finish:
+// the archive arrives, and only the purge waits for the next run.
+func TestStopDuringUploadFinishesIt(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)}))
+	f.put("20200101.tgz", "an old archive the purge would delete")
+	stop := make(chan struct{})
+	res := f.run(func(o *Options) {
+		o.Stop = stop
+		o.uploadReader = func(r io.Reader) io.Reader {
+			return io.MultiReader(io.LimitReader(r, 1024), readFunc(func([]byte) (int, error) {
+				close(stop)
+				return 0, io.EOF
+			}), r)
+		}
+	})
+	if s := findStep(t, res, report.StepTransfer, "nas"); s.Status != report.OK {
+		t.Errorf("transfer = %+v, want it finished", s)
+	}
+	if s := findStep(t, res, report.StepRetention, "nas"); s.Status != report.Warning || !strings.Contains(s.Detail, "gardien is stopping") {
+		t.Errorf("retention = %+v, want a warning: not run, gardien is stopping", s)
+	}
+	if res.Outcome() != report.Warned || res.Interrupted {
+		t.Errorf("outcome %v interrupted=%v, want WARNING: the archive arrived", res.Outcome(), res.Interrupted)
+	}
+	files := f.files()
+	if _, ok := files["20261122.tgz"]; !ok {
+		t.Error("the archive did not arrive")
+	}
+	if _, ok := files["20200101.tgz"]; !ok {
+		t.Error("the purge ran although gardien was stopping")
+	}
+}

@@ -142,6 +142,11 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 		dr.retention = step(report.StepRetention, dc.Name, report.Skipped, "not run because the dump looks suspicious (see plausible size)")
 		return dr
 	}
+	if r.opt.stopRequested() {
+		// The archive is there: only the purge waits for the next run.
+		dr.retention = &report.Step{Name: report.StepRetention, Target: dc.Name, Status: report.Warning, Detail: stopDetail}
+		return dr
+	}
 	dr.retention, dr.deletions = r.applyRetention(ctx, d, dc.Name, st.name)
 	return dr
 }

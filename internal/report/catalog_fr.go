@@ -436,6 +436,8 @@ var hintPatternsFR = [][2]string{
 
 // detailsFR: the fixed details and causes the job writes.
 var detailsFR = map[string]string{
+	"not run: gardien is stopping (SIGTERM)":                                               "non fait : gardien s'arrête (SIGTERM)",
+	"the next run does it":                                                                 "la prochaine exécution le fera",
 	"not run because the destination is unreachable":                                       "car la destination est injoignable",
 	"not run because the transfer failed":                                                  "car le transfert a échoué",
 	"not run because the dump looks suspicious (see plausible size)":                       "car le dump paraît suspect (voir « vraisemblance de la taille »)",
