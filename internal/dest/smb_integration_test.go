@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -444,115 +443,43 @@ name = "it-smb"
 	t.Logf("%s", out)
 }
 
-// viaFreezer is a destination on the archives share through a proxy that can freeze
-// the connection, as a hung server or a cut network would.
-func viaFreezer(t *testing.T, v map[string]string, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, v["GARDIEN_IT_SMB_ADDR"])
-	c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
-	c.URL = strings.Replace(c.URL, v["GARDIEN_IT_SMB_ADDR"], p.ln.Addr().String(), 1)
-	c.Timeout = config.Duration(timeout)
-	return c, p
-}
-
-// A server that stops answering in the middle of an upload: the watchdog cuts the
-// connection after timeout, the error is a retryable timeout, and the retry logs in
-// again.
-func TestIntegrationSMBStallMidUpload(t *testing.T) {
+// The stall suite, through a freezing proxy in front of smbd.
+func TestIntegrationSMBStalls(t *testing.T) {
 	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Second)
-	d := openSamba(t, c)
-	defer d.Close()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 4<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+	var p *desttest.Freezer // the proxy of the destination under test
+	desttest.RunStalls(t, desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			p = desttest.NewFreezer(t, v["GARDIEN_IT_SMB_ADDR"])
+			c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
+			c.URL = strings.Replace(c.URL, v["GARDIEN_IT_SMB_ADDR"], p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			return openSamba(t, c), p.Freeze
+		},
+		// The server still holds the cut session, and its handle on the temporary
+		// file, until it sees the connection end: the next Put says so before sending
+		// anything, and succeeds once the network comes back.
+		AfterStall: func(t *testing.T, d dest.Destination) {
+			const size = 64 << 20
+			r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 0, func() {
+				t.Error("Put read the archive although the temporary file is held by the cut session")
+			})
+			err := d.Put(context.Background(), "a.tgz", r, size)
+			if err == nil || !strings.Contains(err.Error(), "STATUS_SHARING_VIOLATION") || !fault.Retryable(err) || !strings.Contains(fault.Hint(err), "earlier connection") {
+				t.Fatalf("Put while the cut session holds the temporary file: err = %v (hint %q), want a retryable sharing violation", err, fault.Hint(err))
+			}
+			t.Logf("err = %v; hint = %s", err, fault.Hint(err))
 
-	// The server still holds the cut session, and its handle on the temporary
-	// file: the next Put says so before sending anything.
-	r = desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 0, func() {
-		t.Error("Put read the archive although the temporary file is held by the cut session")
+			// The network comes back: the server sees the old connection end, closes
+			// its session, and the job's retry succeeds.
+			p.Cut()
+			err = fault.Retry(context.Background(), slog.New(slog.DiscardHandler), 3, "put", func(ctx context.Context) error {
+				return d.Put(ctx, "a.tgz", strings.NewReader("retry"), 5)
+			})
+			if err != nil {
+				t.Fatalf("Put after the stall: %v", err)
+			}
+		},
 	})
-	err = d.Put(context.Background(), "a.tgz", r, size)
-	if err == nil || !strings.Contains(err.Error(), "STATUS_SHARING_VIOLATION") || !fault.Retryable(err) || !strings.Contains(fault.Hint(err), "earlier connection") {
-		t.Fatalf("Put while the cut session holds the temporary file: err = %v (hint %q), want a retryable sharing violation", err, fault.Hint(err))
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-
-	// The network comes back: the server sees the old connection end, closes its
-	// session, and the job's retry succeeds.
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	err = fault.Retry(context.Background(), slog.New(slog.DiscardHandler), 3, "put", func(ctx context.Context) error {
-		return d.Put(ctx, "a.tgz", strings.NewReader("retry"), 5)
-	})
-	if err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
-}
-
-// Cancelling an upload to a hung server returns promptly.
-func TestIntegrationSMBCancelWhileStalled(t *testing.T) {
-	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Minute)
-	d := openSamba(t, c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 4<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
-	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
-	t.Logf("err = %v", err)
-}
-
-// Reading an archive back (verify, restore) from a hung server times out too.
-func TestIntegrationSMBStallMidRead(t *testing.T) {
-	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Second)
-	d := openSamba(t, c)
-	defer d.Close()
-	const size = 32 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(7), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	t0 := time.Now()
-	_, err = io.Copy(io.Discard, desttest.NewHookReader(rc, 4<<20, p.freeze))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("read from a frozen server: err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("the read took %s to notice a stall with timeout 1s", el)
-	}
-	t.Logf("err = %v", err)
 }
 
 // Samba replaces a file on rename, even one that another client holds open (each

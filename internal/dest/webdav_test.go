@@ -677,85 +677,25 @@ func TestWebDAVRedirect(t *testing.T) {
 	}
 }
 
-func (f *davFixture) viaFreezer(t *testing.T, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, f.addr())
-	c := f.config()
-	c.URL = strings.Replace(c.URL, f.addr(), p.ln.Addr().String(), 1)
-	c.Timeout = config.Duration(timeout)
-	return c, p
-}
-
-// A server that stops answering in the middle of an upload: the watchdog ends the
-// request after timeout, with a timeout worth retrying; the destination works again
-// (on another file: x/net/webdav keeps the first one locked while its request hangs).
-func TestWebDAVStallMidUpload(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 2<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-	if err := d.Put(context.Background(), "b.tgz", strings.NewReader("retry"), 5); err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
-}
-
-// Cancelling the context of an upload to a hung server returns promptly.
-func TestWebDAVCancelWhileStalled(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Minute)
-	d := f.open(c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 2<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
+// The stall suite, through a freezing proxy in front of the in-process server.
+func TestWebDAVStalls(t *testing.T) {
+	desttest.RunStalls(t, desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			f := newDAVFixture(t, "basic")
+			p := desttest.NewFreezer(t, f.addr())
+			c := f.config()
+			c.URL = strings.Replace(c.URL, f.addr(), p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			return f.open(c), p.Freeze
+		},
+		// x/net/webdav keeps a.tgz locked while the stalled request hangs: the
+		// destination is shown to work again on another file.
+		AfterStall: func(t *testing.T, d dest.Destination) {
+			if err := d.Put(context.Background(), "b.tgz", strings.NewReader("retry"), 5); err != nil {
+				t.Fatalf("Put after the stall: %v", err)
+			}
+		},
 	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
-}
-
-// Reading an archive back (verify, restore) from a hung server times out too.
-func TestWebDAVStallMidRead(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 16 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(6), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, desttest.NewHookReader(rc, 1<<20, p.freeze))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("err = %v, want a timeout", err)
-	}
 }
 
 // The password never shows, whatever the failure.
