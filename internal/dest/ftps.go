@@ -85,18 +85,10 @@ func checkFTPS(c Config, u *url.URL) error {
 
 func openFTPS(ctx context.Context, c Config, u *url.URL, env Env) (Destination, error) {
 	t, err := parseFTP(c, u, true)
-	var fe *config.FieldError
-	if errors.As(err, &fe) {
-		// A ca_file that cannot be used: the fix is the hint, and retrying is useless.
-		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s: %s", fe.Key, fe.Msg), fe.Fix))
-	}
 	if err != nil {
-		return nil, err
+		return nil, openFieldError(err) // a ca_file that cannot be used
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	if t.mode == ftpPlain {
 		log.Warn("plain ftp: the password and the archives cross the network unencrypted",
 			"remote", t.addr, "fix", "use ftps:// if the server offers TLS")

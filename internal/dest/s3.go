@@ -216,10 +216,7 @@ func openS3(ctx context.Context, c Config, u *url.URL, env Env) (Destination, er
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	var tc *tls.Config
 	if t.secure {
 		if tc, err = tlsutil.Config(t.caFile, ""); err != nil {

@@ -82,18 +82,10 @@ func checkSFTP(c Config, u *url.URL) error {
 
 func openSFTP(ctx context.Context, c Config, u *url.URL, env Env) (Destination, error) {
 	t, err := parseSFTP(c, u, true)
-	var fe *config.FieldError
-	if errors.As(err, &fe) {
-		// A key file that cannot be used: the fix is the hint, and retrying is useless.
-		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s: %s", fe.Key, fe.Msg), fe.Fix))
-	}
 	if err != nil {
-		return nil, err
+		return nil, openFieldError(err) // a key_file or known_hosts that cannot be used
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	if t.keyFile != "" {
 		if st, err := os.Stat(t.keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			log.Warn("key_file is readable by other users", "file", t.keyFile, "mode", fmt.Sprintf("%04o", st.Mode().Perm()), "fix", "chmod 600 "+t.keyFile)

@@ -67,10 +67,7 @@ func openSMB(ctx context.Context, c Config, u *url.URL, env Env) (Destination, e
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	s := &SMB{t: t, log: log}
 	if _, err := s.session(ctx); err != nil {
 		return nil, err

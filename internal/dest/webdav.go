@@ -137,10 +137,7 @@ func openWebDAV(ctx context.Context, c Config, u *url.URL, env Env) (Destination
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	tc, err := tlsutil.Config(t.caFile, "")
 	if err != nil {
 		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("ca_file: %w", err),
