@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/fault"
@@ -29,4 +32,37 @@ func openFieldError(err error) error {
 		return fault.Permanent(fault.WithHint(fmt.Errorf("%s: %s", fe.Key, fe.Msg), fe.Fix))
 	}
 	return err
+}
+
+// timeoutOf is the destination's timeout: the timeout key, or the default.
+func timeoutOf(c Config) time.Duration {
+	if d := c.Timeout.D(); d > 0 {
+		return d
+	}
+	return config.DefaultDestTmo
+}
+
+// validPort tells whether port is a TCP port number.
+func validPort(port string) bool {
+	p, err := strconv.Atoi(port)
+	return err == nil && p >= 1 && p <= 65535
+}
+
+// loginUser returns the user to log in as, given in the url or by the username key
+// (both may give the same); "" when neither does.
+func loginUser(c Config, u *url.URL) (string, error) {
+	user := c.Username
+	if name := u.User.Username(); name != "" {
+		if user != "" && user != name {
+			return "", usersDiffer(user, name)
+		}
+		user = name
+	}
+	return user, nil
+}
+
+// usersDiffer is the error of a username key that names another user than the url.
+func usersDiffer(username, inURL string) error {
+	return &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", username, inURL),
+		Fix: "give the user in one place only"}
 }

@@ -111,19 +111,16 @@ func parseSFTP(c Config, u *url.URL, files bool) (*sftpTarget, error) {
 	if port == "" {
 		port = "22"
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if !validPort(port) {
 		return nil, &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port), Fix: "use a port number between 1 and 65535, usually 22"}
 	}
 	t := &sftpTarget{host: host, port: port, addr: net.JoinHostPort(host, port), keyFile: c.KeyFile}
 
-	t.user = c.Username
-	if u.User != nil && u.User.Username() != "" {
-		if t.user != "" && t.user != u.User.Username() {
-			return nil, &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", t.user, u.User.Username()),
-				Fix: "give the user in one place only"}
-		}
-		t.user = u.User.Username()
+	user, err := loginUser(c, u)
+	if err != nil {
+		return nil, err
 	}
+	t.user = user
 	if t.user == "" {
 		return nil, &config.FieldError{Key: "username", Msg: "no user to log in as",
 			Fix: `put it in the url ("sftp://backup@` + host + `/path") or set username`}
@@ -133,10 +130,7 @@ func parseSFTP(c Config, u *url.URL, files bool) (*sftpTarget, error) {
 	if u.Path != "" {
 		t.dir = path.Clean(u.Path)
 	}
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 
 	if c.KeyFile == "" && c.Password == "" && c.PasswordFile == "" {
 		return nil, &config.FieldError{Key: "key_file", Msg: "no way to log in: neither key_file nor password is set",

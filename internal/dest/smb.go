@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,7 +93,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 	if port == "" {
 		port = "445"
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if !validPort(port) {
 		return nil, &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port), Fix: "use a port number between 1 and 65535, usually 445"}
 	}
 	t := &smbTarget{host: host, port: port, addr: net.JoinHostPort(host, port)}
@@ -141,8 +140,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 			domain, uu = d, n
 		}
 		if user != "" && user != uu {
-			return nil, &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", user, uu),
-				Fix: "give the user in one place only"}
+			return nil, usersDiffer(user, uu)
 		}
 		user = uu
 	}
@@ -181,10 +179,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 		}
 	}
 
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 	return t, nil
 }
 
