@@ -1,11 +1,14 @@
 package dest
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
@@ -65,4 +68,34 @@ func loginUser(c Config, u *url.URL) (string, error) {
 func usersDiffer(username, inURL string) error {
 	return &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", username, inURL),
 		Fix: "give the user in one place only"}
+}
+
+// watchedReader is a remote file read under an operation of a watched connection
+// (SFTP, SMB): each read is progress for the watchdog, which stays armed until the
+// reader is closed. fail dresses the error of a read (op "read", with ctx) or of
+// the closing (op "close", with context.Background()).
+type watchedReader struct {
+	f    io.ReadCloser
+	o    *op
+	ctx  context.Context
+	fail func(ctx context.Context, op string, err error) error
+	once sync.Once
+}
+
+func (r *watchedReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	r.o.c.kick()
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	return n, r.fail(r.ctx, "read", err)
+}
+
+func (r *watchedReader) Close() error {
+	err := r.f.Close()
+	r.once.Do(r.o.end)
+	if err != nil {
+		return r.fail(context.Background(), "close", err)
+	}
+	return nil
 }

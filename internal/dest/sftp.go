@@ -616,7 +616,8 @@ func (s *SFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, ss.failure(ctx, pathErr("open", p, err))
 	}
-	return &sftpReader{f: f, o: o, ss: ss, path: p}, nil
+	fail := func(ctx context.Context, op string, err error) error { return ss.failure(ctx, pathErr(op, p, err)) }
+	return &sftpReader{watchedReader: watchedReader{f: f, o: o, ctx: context.Background(), fail: fail}, file: f}, nil
 }
 
 // Delete implements Destination.
@@ -650,41 +651,20 @@ func (s *SFTP) Close() error {
 	return err
 }
 
-// sftpReader is a remote file being read; closing it disarms the watchdog.
+// sftpReader is a remote file being read. The caller's context is enforced by the
+// watchdog (begin), which cuts the connection; errors are dressed without it.
 type sftpReader struct {
-	f    *sftp.File
-	o    *op
-	ss   *sftpSession
-	path string
-	once sync.Once
-}
-
-func (r *sftpReader) Read(p []byte) (int, error) {
-	n, err := r.f.Read(p)
-	r.o.c.kick()
-	return n, r.fail(err)
+	watchedReader
+	file *sftp.File
 }
 
 // WriteTo lets io.Copy use the client's concurrent reads.
 func (r *sftpReader) WriteTo(w io.Writer) (int64, error) {
-	n, err := r.f.WriteTo(kickWriter{w, r.o.c})
-	return n, r.fail(err)
-}
-
-func (r *sftpReader) fail(err error) error {
+	n, err := r.file.WriteTo(kickWriter{w, r.o.c})
 	if err == nil || err == io.EOF {
-		return err
+		return n, err
 	}
-	return r.ss.failure(context.Background(), pathErr("read", r.path, err))
-}
-
-func (r *sftpReader) Close() error {
-	err := r.f.Close()
-	r.once.Do(r.o.end)
-	if err != nil {
-		return r.ss.failure(context.Background(), pathErr("close", r.path, err))
-	}
-	return nil
+	return n, r.fail(r.ctx, "read", err)
 }
 
 type kickWriter struct {

@@ -657,7 +657,8 @@ func (s *SMB) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, ss.failure(ctx, "open", p, err)
 	}
-	return &smbReader{f: f, o: o, ss: ss, ctx: ctx, path: p}, nil
+	fail := func(ctx context.Context, op string, err error) error { return ss.failure(ctx, op, p, err) }
+	return &smbReader{watchedReader{f: f, o: o, ctx: ctx, fail: fail}}, nil
 }
 
 // Delete implements Destination.
@@ -698,33 +699,13 @@ func (e *smbBusy) Error() string   { return e.err.Error() }
 func (e *smbBusy) Unwrap() error   { return e.err }
 func (e *smbBusy) Retryable() bool { return true }
 
-// smbReader is a remote file being read; closing it disarms the watchdog.
-type smbReader struct {
-	f    *smb2.File
-	o    *op
-	ss   *smbSession
-	ctx  context.Context
-	path string
-	once sync.Once
-}
+// smbReader is a remote file being read. The share's calls do not see the
+// caller's context (handles): a read after it is done fails at once.
+type smbReader struct{ watchedReader }
 
 func (r *smbReader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
-		return 0, r.ss.failure(r.ctx, "read", r.path, err)
+		return 0, r.fail(r.ctx, "read", err)
 	}
-	n, err := r.f.Read(p)
-	r.o.c.kick()
-	if err == nil || err == io.EOF {
-		return n, err
-	}
-	return n, r.ss.failure(r.ctx, "read", r.path, err)
-}
-
-func (r *smbReader) Close() error {
-	err := r.f.Close()
-	r.once.Do(r.o.end)
-	if err != nil {
-		return r.ss.failure(context.Background(), "close", r.path, err)
-	}
-	return nil
+	return r.watchedReader.Read(p)
 }
