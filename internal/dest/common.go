@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -68,6 +69,18 @@ func loginUser(c Config, u *url.URL) (string, error) {
 func usersDiffer(username, inURL string) error {
 	return &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", username, inURL),
 		Fix: "give the user in one place only"}
+}
+
+// regularFiles returns the regular files of a directory listing (neither
+// directories nor links nor devices), as List returns them.
+func regularFiles(fis []fs.FileInfo) []Object {
+	var objs []Object
+	for _, fi := range fis {
+		if fi.Mode().IsRegular() {
+			objs = append(objs, Object{Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
+		}
+	}
+	return objs
 }
 
 // watchedReader is a remote file read under an operation of a watched connection

@@ -628,13 +628,7 @@ func (s *SMB) List(ctx context.Context) ([]Object, error) {
 	if err != nil {
 		return nil, ss.failure(ctx, "readdir", s.t.dir, err)
 	}
-	var objs []Object
-	for _, fi := range fis {
-		if fi.Mode().IsRegular() {
-			objs = append(objs, Object{Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
-		}
-	}
-	return objs, nil
+	return regularFiles(fis), nil
 }
 
 // Open implements Destination. The connection's watchdog stays armed until the
