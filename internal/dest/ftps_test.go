@@ -246,14 +246,7 @@ func (s *ftpServer) config() dest.Config {
 
 func (s *ftpServer) open(t testing.TB, c dest.Config) dest.Destination {
 	t.Helper()
-	if err := dest.Check(c); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(t, c)
 }
 
 // trackListener records the connections it accepts, and refuses any but loopback

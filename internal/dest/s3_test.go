@@ -193,14 +193,7 @@ func (f *s3Fixture) config() dest.Config {
 
 func (f *s3Fixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 // client is the test's own view of the bucket, to see what the destination hides.

@@ -81,14 +81,7 @@ func (f *sftpFixture) config() dest.Config {
 
 func (f *sftpFixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 func TestSFTPKey(t *testing.T) {

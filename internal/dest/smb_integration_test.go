@@ -41,18 +41,6 @@ func sambaConfig(v map[string]string, share, dir string) dest.Config {
 	return dest.Config{Name: "samba", URL: u, Password: v["GARDIEN_IT_SMB_PASSWORD"], Timeout: config.Duration(20 * time.Second)}
 }
 
-func openSamba(t *testing.T, c dest.Config) dest.Destination {
-	t.Helper()
-	if err := dest.Check(c); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		t.Fatalf("Open %s: %v", c.URL, err)
-	}
-	return d
-}
-
 // newSambaDir returns a directory name, new for this test, inside share; it is
 // removed (on the server's disk) at the end of the test.
 func newSambaDir(t *testing.T, v map[string]string, share string) string {
@@ -69,7 +57,7 @@ func TestIntegrationSMBSamba(t *testing.T) {
 	for _, share := range []string{"archives", "secure"} {
 		t.Run(share, func(t *testing.T) {
 			desttest.Run(t, func(t *testing.T) dest.Destination {
-				return openSamba(t, sambaConfig(v, share, newSambaDir(t, v, share)))
+				return desttest.Open(t, sambaConfig(v, share, newSambaDir(t, v, share)))
 			})
 		})
 	}
@@ -90,7 +78,7 @@ func smbstatus(t *testing.T, v map[string]string, flags ...string) []string {
 // share that requires it is encrypted: the data did not cross in clear.
 func TestIntegrationSMBEncryption(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "secure", newSambaDir(t, v, "secure")))
+	d := desttest.Open(t, sambaConfig(v, "secure", newSambaDir(t, v, "secure")))
 	defer d.Close()
 	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("secret"), 6); err != nil {
 		t.Fatal(err)
@@ -180,7 +168,7 @@ func TestIntegrationSMBMissingShare(t *testing.T) {
 // hint about the share's settings, and nothing is left.
 func TestIntegrationSMBAccessDenied(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "readonly", ""))
+	d := desttest.Open(t, sambaConfig(v, "readonly", ""))
 	defer d.Close()
 	err := d.Put(context.Background(), "a.tgz", strings.NewReader("x"), 1)
 	if !errors.Is(err, fs.ErrPermission) {
@@ -207,7 +195,7 @@ func TestIntegrationSMBAccessDenied(t *testing.T) {
 // the temporary file is removed, which frees the space for the next run.
 func TestIntegrationSMBDiskFull(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "full", ""))
+	d := desttest.Open(t, sambaConfig(v, "full", ""))
 	defer d.Close()
 	const size = 4 << 20
 	err := d.Put(context.Background(), "big.tgz", io.LimitReader(desttest.NewStream(6), size), size)
@@ -264,7 +252,7 @@ func smbdChildren(t *testing.T, v map[string]string) []int {
 func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 	v := sambaVars(t)
 	c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
-	d := openSamba(t, c)
+	d := desttest.Open(t, c)
 	defer d.Close()
 	const size = 32 << 20
 	killed := 0
@@ -306,7 +294,7 @@ func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 	if err := d.Put(context.Background(), "20261122.tgz", io.LimitReader(desttest.NewStream(3), size), size); err != nil {
 		t.Fatalf("Put after the kill: %v", err)
 	}
-	d2 := openSamba(t, c)
+	d2 := desttest.Open(t, c)
 	defer d2.Close()
 	objs, err = d2.List(context.Background())
 	if err != nil {
@@ -324,7 +312,7 @@ func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 // restart): the next operation logs in again by itself.
 func TestIntegrationSMBSessionEndedWhileIdle(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "archives", newSambaDir(t, v, "archives")))
+	d := desttest.Open(t, sambaConfig(v, "archives", newSambaDir(t, v, "archives")))
 	defer d.Close()
 	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("a"), 1); err != nil {
 		t.Fatal(err)
@@ -453,7 +441,7 @@ func TestIntegrationSMBStalls(t *testing.T) {
 			c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
 			c.URL = strings.Replace(c.URL, v["GARDIEN_IT_SMB_ADDR"], p.Addr(), 1)
 			c.Timeout = config.Duration(timeout)
-			return openSamba(t, c), p.Freeze
+			return desttest.Open(t, c), p.Freeze
 		},
 		// The server still holds the cut session, and its handle on the temporary
 		// file, until it sees the connection end: the next Put says so before sending
@@ -493,7 +481,7 @@ func TestIntegrationSMBReplaceRefused(t *testing.T) {
 	v := sambaVars(t)
 	dir := newSambaDir(t, v, "archives")
 	disk := filepath.Join(v["GARDIEN_IT_SMB_ROOT"], "archives", dir)
-	d := openSamba(t, sambaConfig(v, "archives", dir))
+	d := desttest.Open(t, sambaConfig(v, "archives", dir))
 	defer d.Close()
 	ctx := context.Background()
 	files := func() map[string]string {

@@ -133,14 +133,7 @@ func (f *davFixture) dir(c dest.Config) string {
 
 func (f *davFixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 func basicAuth(user, password string, h http.Handler) http.Handler {

@@ -376,3 +376,17 @@ func absent(t *testing.T, d dest.Destination, names ...string) {
 		}
 	}
 }
+
+// Open checks c as `gardien check` and every run do, then opens it: a failure of
+// either ends the test. The caller closes the destination.
+func Open(t testing.TB, c dest.Config) dest.Destination {
+	t.Helper()
+	if err := dest.Check(c); err != nil {
+		t.Fatalf("Check %s: %v", dest.Redact(c.URL), err)
+	}
+	d, err := dest.Open(context.Background(), c, dest.Env{})
+	if err != nil {
+		t.Fatalf("Open %s: %v", dest.Redact(c.URL), err)
+	}
+	return d
+}
