@@ -361,20 +361,7 @@ func TestSFTPCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || !strings.Contains(fe.Fix, tc.fix) {
-				t.Errorf("Check = %#v, want key %q, msg with %q, fix with %q", fe, tc.key, tc.msg, tc.fix)
-			}
+			desttest.WantCheck(t, c, tc.key, tc.msg, tc.fix)
 		})
 	}
 }

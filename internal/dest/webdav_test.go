@@ -741,20 +741,7 @@ func TestWebDAVCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || fe.Fix == "" {
-				t.Errorf("Check = %#v, want key %q, msg with %q, and a fix", fe, tc.key, tc.msg)
-			}
+			desttest.WantCheck(t, c, tc.key, tc.msg, "")
 		})
 	}
 }
