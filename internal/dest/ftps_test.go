@@ -919,9 +919,9 @@ func TestFTPSIdleSessionDropped(t *testing.T) {
 	}
 }
 
-// The stall suite, through a freezing proxy in front of the in-process server.
-func TestFTPSStalls(t *testing.T) {
-	desttest.RunStalls(t, desttest.Stalls{
+// ftpsStalls is the in-process server behind a freezing proxy, for the stall tests.
+func ftpsStalls() desttest.Stalls {
+	return desttest.Stalls{
 		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
 			s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
 			// Only the control connection goes through the proxy: the data
@@ -941,7 +941,19 @@ func TestFTPSStalls(t *testing.T) {
 		// must not have passed before the freeze: a few MiB fit in the sockets'
 		// buffers, so the freeze comes as soon as the file is open.
 		FreezeBeforeRead: true,
-	})
+	}
+}
+
+func TestFTPSStallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, ftpsStalls())
+}
+
+func TestFTPSCancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, ftpsStalls())
+}
+
+func TestFTPSStallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, ftpsStalls())
 }
 
 // A server that accepts the connection and never says anything.

@@ -614,10 +614,10 @@ func TestS3ServerErrors(t *testing.T) {
 	}
 }
 
-// The stall suite, through a freezing proxy in front of the in-process server.
-func TestS3Stalls(t *testing.T) {
+// s3Stalls is the in-process server behind a freezing proxy, for the stall tests.
+func s3Stalls() desttest.Stalls {
 	var f *s3Fixture // the server of the destination under test
-	desttest.RunStalls(t, desttest.Stalls{
+	return desttest.Stalls{
 		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
 			f = newS3Fixture(t, true)
 			p := desttest.NewFreezer(t, f.addr())
@@ -635,7 +635,19 @@ func TestS3Stalls(t *testing.T) {
 				t.Fatalf("Put after the stall: %v", err)
 			}
 		},
-	})
+	}
+}
+
+func TestS3StallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, s3Stalls())
+}
+
+func TestS3CancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, s3Stalls())
+}
+
+func TestS3StallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, s3Stalls())
 }
 
 // A server that accepts connections and never answers: Open fails after timeout.

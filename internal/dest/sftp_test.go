@@ -428,9 +428,9 @@ func TestSFTPPasswordNeverShown(t *testing.T) {
 	}
 }
 
-// The stall suite, through a freezing proxy in front of the in-process server.
-func TestSFTPStalls(t *testing.T) {
-	desttest.RunStalls(t, desttest.Stalls{Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+// sftpStalls is the in-process server behind a freezing proxy, for the stall tests.
+func sftpStalls() desttest.Stalls {
+	return desttest.Stalls{Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
 		f := newSFTPFixture(t)
 		p := desttest.NewFreezer(t, f.srv.Addr)
 		c := f.config()
@@ -438,7 +438,19 @@ func TestSFTPStalls(t *testing.T) {
 		c.KnownHosts, c.HostKey = "", ssh.FingerprintSHA256(f.srv.HostKey)
 		c.Timeout = config.Duration(timeout)
 		return f.open(c), p.Freeze
-	}})
+	}}
+}
+
+func TestSFTPStallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, sftpStalls())
+}
+
+func TestSFTPCancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, sftpStalls())
+}
+
+func TestSFTPStallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, sftpStalls())
 }
 
 // An archive is a database dump: it is created private on the server, whatever the

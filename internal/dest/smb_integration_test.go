@@ -431,11 +431,11 @@ name = "it-smb"
 	t.Logf("%s", out)
 }
 
-// The stall suite, through a freezing proxy in front of smbd.
-func TestIntegrationSMBStalls(t *testing.T) {
+// sambaStalls is smbd behind a freezing proxy, for the stall tests.
+func sambaStalls(t *testing.T) desttest.Stalls {
 	v := sambaVars(t)
 	var p *desttest.Freezer // the proxy of the destination under test
-	desttest.RunStalls(t, desttest.Stalls{
+	return desttest.Stalls{
 		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
 			p = desttest.NewFreezer(t, v["GARDIEN_IT_SMB_ADDR"])
 			c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
@@ -467,7 +467,19 @@ func TestIntegrationSMBStalls(t *testing.T) {
 				t.Fatalf("Put after the stall: %v", err)
 			}
 		},
-	})
+	}
+}
+
+func TestIntegrationSMBStallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, sambaStalls(t))
+}
+
+func TestIntegrationSMBCancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, sambaStalls(t))
+}
+
+func TestIntegrationSMBStallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, sambaStalls(t))
 }
 
 // Samba replaces a file on rename, even one that another client holds open (each

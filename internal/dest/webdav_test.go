@@ -670,9 +670,10 @@ func TestWebDAVRedirect(t *testing.T) {
 	}
 }
 
-// The stall suite, through a freezing proxy in front of the in-process server.
-func TestWebDAVStalls(t *testing.T) {
-	desttest.RunStalls(t, desttest.Stalls{
+// webdavStalls is the in-process server behind a freezing proxy, for the stall
+// tests.
+func webdavStalls() desttest.Stalls {
+	return desttest.Stalls{
 		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
 			f := newDAVFixture(t, "basic")
 			p := desttest.NewFreezer(t, f.addr())
@@ -688,7 +689,19 @@ func TestWebDAVStalls(t *testing.T) {
 				t.Fatalf("Put after the stall: %v", err)
 			}
 		},
-	})
+	}
+}
+
+func TestWebDAVStallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, webdavStalls())
+}
+
+func TestWebDAVCancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, webdavStalls())
+}
+
+func TestWebDAVStallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, webdavStalls())
 }
 
 // The password never shows, whatever the failure.
