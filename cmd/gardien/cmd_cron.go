@@ -82,11 +82,7 @@ func (g *globalOptions) cron(o cronOptions, now time.Time) error {
 		fmt.Fprintf(g.out(), "removed %s: cron runs no gardien job any more\n", o.file)
 		return nil
 	}
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	bin, err := g.programPath(o.binary)
+	cfg, bin, err := g.schedulerConfig(o.binary)
 	if err != nil {
 		return err
 	}
@@ -94,10 +90,8 @@ func (g *globalOptions) cron(o cronOptions, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if _, err := user.Lookup(o.user); err != nil && !g.quiet {
-		fmt.Fprintf(g.stderr, "gardien: warning: there is no user %q on this machine: the jobs cannot run until it exists\n", o.user)
-	}
-	jobs := append(scheduledJobs(cfg), scheduledVerifies(cfg)...)
+	g.warnNoUser(o.user)
+	jobs := schedules(cfg)
 	if !o.install {
 		if _, err := io.WriteString(g.stdout, text); err != nil {
 			return err
@@ -117,6 +111,29 @@ func (g *globalOptions) cron(o cronOptions, now time.Time) error {
 	fmt.Fprintf(g.out(), "wrote %s (jobs run as %s; cron reads it within a minute)\n", o.file, o.user)
 	writeSchedules(g.out(), jobs, now)
 	return nil
+}
+
+// schedulerConfig is what `gardien cron` and `gardien systemd` start from: the
+// configuration, and the gardien program (--binary, or this one) that their entries
+// run.
+func (g *globalOptions) schedulerConfig(binary string) (*config.Config, string, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, "", err
+	}
+	bin, err := g.programPath(binary)
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, bin, nil
+}
+
+// warnNoUser warns (unless --quiet) when the user the scheduled jobs are to run as
+// does not exist on this machine.
+func (g *globalOptions) warnNoUser(name string) {
+	if _, err := user.Lookup(name); err != nil && !g.quiet {
+		fmt.Fprintf(g.stderr, "gardien: warning: there is no user %q on this machine: the jobs cannot run until it exists\n", name)
+	}
 }
 
 // programPath returns the gardien program that cron or systemd is to run, and warns
@@ -163,7 +180,7 @@ func cronText(cfg *config.Config, o cronOptions, bin string) (string, error) {
 	b.WriteString("MAILTO=\"\"\n")
 	b.WriteString("PATH=" + cronPath + "\n")
 	b.WriteString("SHELL=/bin/sh\n")
-	for _, sj := range append(scheduledJobs(cfg), scheduledVerifies(cfg)...) {
+	for _, sj := range schedules(cfg) {
 		b.WriteString("\n")
 		if sj.expr == nil {
 			fmt.Fprintf(&b, "# %s: not scheduled (no schedule in its [[job]])\n", sj.job.Name)
@@ -214,6 +231,12 @@ func scheduledJobs(cfg *config.Config) []scheduledJob {
 		}
 	}
 	return out
+}
+
+// schedules are every job, then every scheduled [job.verify]: what cron, the
+// systemd timers and the daemon run, in the order they list it.
+func schedules(cfg *config.Config) []scheduledJob {
+	return append(scheduledJobs(cfg), scheduledVerifies(cfg)...)
 }
 
 // scheduledVerifies are the jobs whose [job.verify] has a schedule: cron, the

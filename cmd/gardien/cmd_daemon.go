@@ -159,7 +159,7 @@ func (g *globalOptions) newDaemon(names []string, parse func(string) (cron.Sched
 	gen.log.Info("daemon started", "config", path, "pid", os.Getpid(), "jobs", len(gen.entries))
 	d.logSchedules(gen, "job scheduled")
 	fmt.Fprintf(d.g.out(), "gardien daemon: %s\n", path)
-	writeSchedules(d.g.out(), append(scheduledJobs(gen.cfg), scheduledVerifies(gen.cfg)...), now)
+	writeSchedules(d.g.out(), schedules(gen.cfg), now)
 	return d, nil
 }
 

@@ -18,19 +18,12 @@ func newListCommand(g *globalOptions) *cobra.Command {
 		Short: "List the archives on each destination, and which the retention would delete next",
 		Args:  cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			j := findJob(cfg, args[0])
-			if j == nil {
-				return usageError{unknownJob(cfg, args[0])}
-			}
-			l, err := g.openLog(cfg)
+			_, jobs, l, err := g.setup(args)
 			if err != nil {
 				return err
 			}
 			defer l.Close()
+			j := jobs[0]
 			now := time.Now()
 			out := l.Wrap(g.stdout)
 			failed := false

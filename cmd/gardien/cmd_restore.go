@@ -40,24 +40,13 @@ existing one the dump's objects replace those of the same names.`,
 			if intoDB != "" {
 				return g.restoreIntoDB(cmd, args, from, job.IntoDB{Database: intoDB, Dump: dump}, yes)
 			}
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			j := findJob(cfg, args[0])
-			if j == nil {
-				return usageError{unknownJob(cfg, args[0])}
-			}
-			name := ""
-			if len(args) == 2 {
-				name = args[1]
-			}
-			l, err := g.openLog(cfg)
+			_, jobs, l, err := g.setup(args[:1])
 			if err != nil {
 				return err
 			}
 			defer l.Close()
-			r, err := job.Restore(cmd.Context(), j, name, from, to, job.Options{Log: l.Logger})
+			j := jobs[0]
+			r, err := job.Restore(cmd.Context(), j, archiveArg(args), from, to, job.Options{Log: l.Logger})
 			if err != nil {
 				l.Error("restore failed", "job", j.Name, "cause", err.Error())
 				return err
@@ -83,23 +72,12 @@ existing one the dump's objects replace those of the same names.`,
 
 // restoreIntoDB is `gardien restore JOB --into-db DATABASE`.
 func (g *globalOptions) restoreIntoDB(cmd *cobra.Command, args []string, from string, into job.IntoDB, yes bool) error {
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	j := findJob(cfg, args[0])
-	if j == nil {
-		return usageError{unknownJob(cfg, args[0])}
-	}
-	name := ""
-	if len(args) == 2 {
-		name = args[1]
-	}
-	l, err := g.openLog(cfg)
+	_, jobs, l, err := g.setup(args[:1])
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	j := jobs[0]
 	if !yes {
 		in := bufio.NewReader(cmd.InOrStdin())
 		into.Confirm = func(q string) bool {
@@ -108,7 +86,7 @@ func (g *globalOptions) restoreIntoDB(cmd *cobra.Command, args []string, from st
 			return strings.EqualFold(strings.TrimSpace(answer), "yes")
 		}
 	}
-	r, err := job.RestoreIntoDB(cmd.Context(), j, name, from, into, job.Options{Log: l.Logger})
+	r, err := job.RestoreIntoDB(cmd.Context(), j, archiveArg(args), from, into, job.Options{Log: l.Logger})
 	if err != nil {
 		l.Error("restore failed", "job", j.Name, "database", into.Database, "cause", err.Error())
 		return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,11 +71,7 @@ type unitFile struct {
 }
 
 func (g *globalOptions) systemd(o systemdOptions, now time.Time) error {
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	bin, err := g.programPath(o.binary)
+	cfg, bin, err := g.schedulerConfig(o.binary)
 	if err != nil {
 		return err
 	}
@@ -84,15 +79,13 @@ func (g *globalOptions) systemd(o systemdOptions, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if _, err := user.Lookup(o.user); err != nil && !g.quiet {
-		fmt.Fprintf(g.stderr, "gardien: warning: there is no user %q on this machine: the jobs cannot run until it exists\n", o.user)
-	}
+	g.warnNoUser(o.user)
 	for _, d := range writtenDirs(cfg) {
 		if underTmp(d.path) && !d.temporary {
 			fmt.Fprintf(g.stderr, "gardien: warning: %s, %s, is under a temporary directory that the service makes private to each run (PrivateTmp): what gardien writes there is gone when the run ends; move it\n", d.what, d.path)
 		}
 	}
-	jobs := append(scheduledJobs(cfg), scheduledVerifies(cfg)...)
+	jobs := schedules(cfg)
 	if !o.install {
 		for i, f := range files {
 			if i > 0 {

@@ -37,11 +37,7 @@ run it regularly.`,
 				return err
 			}
 			defer l.Close()
-			name := ""
-			if len(args) == 2 {
-				name = args[1]
-			}
-			_, worst := verifyAndReport(cmd.Context(), cfg, jobs[0], name, l, g.out())
+			_, worst := verifyAndReport(cmd.Context(), cfg, jobs[0], archiveArg(args), l, g.out())
 			return outcomeError(worst)
 		}),
 	}

@@ -65,6 +65,15 @@ func (g *globalOptions) setup(names []string) (*config.Config, []*config.Job, *l
 	return cfg, jobs, l, nil
 }
 
+// archiveArg is the NAME of the commands that take JOB [NAME] (restore, verify): the
+// archive to use, "" for the newest.
+func archiveArg(args []string) string {
+	if len(args) == 2 {
+		return args[1]
+	}
+	return ""
+}
+
 // openLog opens the configured log, masking every secret of cfg.
 func (g *globalOptions) openLog(cfg *config.Config) (*logging.Log, error) {
 	lvl, _ := logging.ParseLevel(cfg.Log.Level)

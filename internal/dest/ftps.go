@@ -14,7 +14,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,18 +84,10 @@ func checkFTPS(c Config, u *url.URL) error {
 
 func openFTPS(ctx context.Context, c Config, u *url.URL, env Env) (Destination, error) {
 	t, err := parseFTP(c, u, true)
-	var fe *config.FieldError
-	if errors.As(err, &fe) {
-		// A ca_file that cannot be used: the fix is the hint, and retrying is useless.
-		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s: %s", fe.Key, fe.Msg), fe.Fix))
-	}
 	if err != nil {
-		return nil, err
+		return nil, openFieldError(err) // a ca_file that cannot be used
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	if t.mode == ftpPlain {
 		log.Warn("plain ftp: the password and the archives cross the network unencrypted",
 			"remote", t.addr, "fix", "use ftps:// if the server offers TLS")
@@ -136,20 +127,17 @@ func parseFTP(c Config, u *url.URL, files bool) (*ftpTarget, error) {
 	if port == "" {
 		port = defPort
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if !validPort(port) {
 		return nil, &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port),
 			Fix: "use a port number between 1 and 65535, usually 21 (ftps://) or 990 (ftps+implicit://)"}
 	}
 	t.addr = net.JoinHostPort(t.host, port)
 
-	t.user = c.Username
-	if u.User != nil && u.User.Username() != "" {
-		if t.user != "" && t.user != u.User.Username() {
-			return nil, &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", t.user, u.User.Username()),
-				Fix: "give the user in one place only"}
-		}
-		t.user = u.User.Username()
+	user, err := loginUser(c, u)
+	if err != nil {
+		return nil, err
 	}
+	t.user = user
 	if t.user == "" {
 		return nil, &config.FieldError{Key: "username", Msg: "no user to log in as",
 			Fix: fmt.Sprintf(`put it in the url ("%s://backup@%s/path") or set username`, u.Scheme, t.host)}
@@ -168,10 +156,7 @@ func parseFTP(c Config, u *url.URL, files bool) (*ftpTarget, error) {
 	if u.Path != "" {
 		t.dir = path.Clean(u.Path)
 	}
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 	if t.mode != ftpPlain && files {
 		tc, err := tlsutil.Config(c.CAFile, t.host)
 		if err != nil {

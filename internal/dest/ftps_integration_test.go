@@ -70,14 +70,7 @@ func TestIntegrationFTPSVsftpd(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			desttest.Run(t, func(t *testing.T) dest.Destination {
 				c := v.config(t, scheme)
-				if err := dest.Check(c); err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				d, err := dest.Open(context.Background(), c, dest.Env{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return d
+				return desttest.Open(t, c)
 			})
 		})
 	}

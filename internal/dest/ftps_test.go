@@ -246,14 +246,7 @@ func (s *ftpServer) config() dest.Config {
 
 func (s *ftpServer) open(t testing.TB, c dest.Config) dest.Destination {
 	t.Helper()
-	if err := dest.Check(c); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(t, c)
 }
 
 // trackListener records the connections it accepts, and refuses any but loopback
@@ -926,90 +919,41 @@ func TestFTPSIdleSessionDropped(t *testing.T) {
 	}
 }
 
-// viaFreezer returns a destination whose control connection goes through a proxy
-// that can freeze it: a server that stops answering. (The data connections go to
-// the server directly, at the port of its EPSV reply.)
-func (s *ftpServer) viaFreezer(t *testing.T, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, s.addr)
-	c := s.config()
-	c.URL = strings.Replace(c.URL, s.addr, p.ln.Addr().String(), 1)
-	c.Timeout = config.Duration(timeout)
-	return c, p
+// ftpsStalls is the in-process server behind a freezing proxy, for the stall tests.
+func ftpsStalls() desttest.Stalls {
+	return desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
+			// Only the control connection goes through the proxy: the data
+			// connections go to the server directly, at the port of its EPSV reply.
+			p := desttest.NewFreezer(t, s.addr)
+			c := s.config()
+			c.URL = strings.Replace(c.URL, s.addr, p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			return s.open(t, c), p.Freeze
+		},
+		// The data connections do not freeze: an upload still goes through whole, and
+		// only the server's reply after it, on the frozen control connection, does not
+		// come. Smaller files keep the test short.
+		UploadSize: 16 << 20,
+		ReadSize:   4 << 20,
+		// The end of a file read back is only trusted with the server's reply, which
+		// must not have passed before the freeze: a few MiB fit in the sockets'
+		// buffers, so the freeze comes as soon as the file is open.
+		FreezeBeforeRead: true,
+	}
 }
 
-// A server that stops answering in the middle of an upload: the operation fails
-// after timeout with a retryable timeout, and the retry logs in again.
 func TestFTPSStallMidUpload(t *testing.T) {
-	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
-	c, p := s.viaFreezer(t, time.Second)
-	d := s.open(t, c)
-	defer d.Close()
-	const size = 16 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 2<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("retry"), 5); err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
+	desttest.StallMidUpload(t, ftpsStalls())
 }
 
-// Cancelling an upload to a server that stopped answering returns promptly.
 func TestFTPSCancelWhileStalled(t *testing.T) {
-	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
-	c, p := s.viaFreezer(t, time.Minute)
-	d := s.open(t, c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 16 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 2<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
-	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
-	t.Logf("err = %v", err)
+	desttest.CancelWhileStalled(t, ftpsStalls())
 }
 
-// Reading an archive back from a server that stops answering: the end of the file
-// is only trusted with the server's reply, which does not come; the read times out.
 func TestFTPSStallMidRead(t *testing.T) {
-	s := newFTPServer(t, ftpServerOptions{Mode: "explicit"})
-	c, p := s.viaFreezer(t, time.Second)
-	d := s.open(t, c)
-	defer d.Close()
-	const size = 4 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(6), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	p.freeze()
-	_, err = io.Copy(io.Discard, rc)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("err = %v, want a timeout", err)
-	}
+	desttest.StallMidRead(t, ftpsStalls())
 }
 
 // A server that accepts the connection and never says anything.
@@ -1078,20 +1022,7 @@ func TestFTPSCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || !strings.Contains(fe.Fix, tc.fix) || fe.Fix == "" {
-				t.Errorf("Check = %#v, want key %q, msg with %q, fix with %q", fe, tc.key, tc.msg, tc.fix)
-			}
+			desttest.WantCheck(t, c, tc.key, tc.msg, tc.fix)
 		})
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -99,10 +98,7 @@ func parseS3(c Config, u *url.URL) (*s3Target, error) {
 			Fix: "give the options as keys of the destination (endpoint, region, path_style)"}
 	}
 	t := &s3Target{bucket: u.Host, region: c.Region, accessKey: c.AccessKey, secretKey: c.SecretKey,
-		pathStyle: c.PathStyle, caFile: c.CAFile, timeout: c.Timeout.D()}
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+		pathStyle: c.PathStyle, caFile: c.CAFile, timeout: timeoutOf(c)}
 	if t.bucket == "" {
 		return nil, &config.FieldError{Key: "url", Msg: "no bucket in the s3 url", Fix: form}
 	}
@@ -202,7 +198,7 @@ func parseS3Endpoint(ep string) (string, bool, error) {
 		return "", false, &config.FieldError{Key: "endpoint", Msg: fmt.Sprintf("invalid endpoint %q: it names a server, without user, path nor query", Redact(raw)), Fix: fix}
 	}
 	if p := eu.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		if !validPort(p) {
 			return "", false, &config.FieldError{Key: "endpoint", Msg: fmt.Sprintf("invalid port %q in endpoint", p), Fix: "use a port number between 1 and 65535"}
 		}
 	} else if strings.HasSuffix(eu.Host, ":") {
@@ -216,10 +212,7 @@ func openS3(ctx context.Context, c Config, u *url.URL, env Env) (Destination, er
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	var tc *tls.Config
 	if t.secure {
 		if tc, err = tlsutil.Config(t.caFile, ""); err != nil {

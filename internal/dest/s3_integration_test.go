@@ -100,14 +100,7 @@ func TestIntegrationS3Versity(t *testing.T) {
 			desttest.Run(t, func(t *testing.T) dest.Destination {
 				c := s3ITConfig(t, v)
 				c.Region = region
-				if err := dest.Check(c); err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				d, err := dest.Open(context.Background(), c, dest.Env{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return d
+				return desttest.Open(t, c)
 			})
 		})
 	}

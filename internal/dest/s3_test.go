@@ -53,8 +53,8 @@ type s3Fixture struct {
 	srvp    atomic.Pointer[httptest.Server] // replaced by a restart while handlers run
 	caFile  string
 	n       atomic.Int32
-	// stallPut, when set, makes the server stop reading the bodies of uploads
-	// until the test ends (release).
+	// stallPut, while set, makes the server stop reading the bodies of the uploads
+	// it receives, until the test ends (release).
 	stallPut atomic.Bool
 	release  chan struct{}
 	// cut, when set, is called once the server has received cutAfter bytes of
@@ -193,14 +193,7 @@ func (f *s3Fixture) config() dest.Config {
 
 func (f *s3Fixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 // client is the test's own view of the bucket, to see what the destination hides.
@@ -621,28 +614,40 @@ func TestS3ServerErrors(t *testing.T) {
 	}
 }
 
-// A server that stops reading an upload: Put fails after timeout, not never.
-func TestS3StalledUpload(t *testing.T) {
-	f := newS3Fixture(t, true)
-	c := f.config()
-	c.Timeout = config.Duration(time.Second)
-	d := f.open(c)
-	defer d.Close()
-	f.stallPut.Store(true)
-	const size = 12 << 20 // more than the socket buffers hold
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(5), size), size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("err = %v, want a timeout", err)
+// s3Stalls is the in-process server behind a freezing proxy, for the stall tests.
+func s3Stalls() desttest.Stalls {
+	var f *s3Fixture // the server of the destination under test
+	return desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			f = newS3Fixture(t, true)
+			p := desttest.NewFreezer(t, f.addr())
+			c := f.config()
+			c.Endpoint = strings.Replace(c.Endpoint, f.addr(), p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			// minio-go sends a stalled part again by itself (s3Retries), on a new
+			// connection, which the proxy lets through: the server also stops
+			// reading uploads, as a hung server would.
+			return f.open(c), func() { p.Freeze(); f.stallPut.Store(true) }
+		},
+		AfterStall: func(t *testing.T, d dest.Destination) {
+			f.stallPut.Store(false)
+			if err := d.Put(context.Background(), "a.tgz", strings.NewReader("retry"), 5); err != nil {
+				t.Fatalf("Put after the stall: %v", err)
+			}
+		},
 	}
-	if !fault.Retryable(err) {
-		t.Errorf("a timeout is not retryable: %v", err)
-	}
-	if el := time.Since(t0); el > 15*time.Second {
-		t.Errorf("Put took %s with a timeout of 1s", el)
-	}
-	t.Logf("err = %v (in %s)", err, time.Since(t0).Round(time.Millisecond))
+}
+
+func TestS3StallMidUpload(t *testing.T) {
+	desttest.StallMidUpload(t, s3Stalls())
+}
+
+func TestS3CancelWhileStalled(t *testing.T) {
+	desttest.CancelWhileStalled(t, s3Stalls())
+}
+
+func TestS3StallMidRead(t *testing.T) {
+	desttest.StallMidRead(t, s3Stalls())
 }
 
 // A server that accepts connections and never answers: Open fails after timeout.
@@ -724,21 +729,7 @@ func TestS3Check(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || !strings.Contains(fe.Fix, tc.fix) {
-				t.Errorf("Check = %#v, want key %q, msg with %q, fix with %q", fe, tc.key, tc.msg, tc.fix)
-			}
-			if strings.Contains(fe.Msg+fe.Fix, secret) {
+			if fe := desttest.WantCheck(t, c, tc.key, tc.msg, tc.fix); fe != nil && strings.Contains(fe.Msg+fe.Fix, secret) {
 				t.Errorf("the message shows the secret key: %#v", fe)
 			}
 		})

@@ -82,18 +82,10 @@ func checkSFTP(c Config, u *url.URL) error {
 
 func openSFTP(ctx context.Context, c Config, u *url.URL, env Env) (Destination, error) {
 	t, err := parseSFTP(c, u, true)
-	var fe *config.FieldError
-	if errors.As(err, &fe) {
-		// A key file that cannot be used: the fix is the hint, and retrying is useless.
-		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("%s: %s", fe.Key, fe.Msg), fe.Fix))
-	}
 	if err != nil {
-		return nil, err
+		return nil, openFieldError(err) // a key_file or known_hosts that cannot be used
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	if t.keyFile != "" {
 		if st, err := os.Stat(t.keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			log.Warn("key_file is readable by other users", "file", t.keyFile, "mode", fmt.Sprintf("%04o", st.Mode().Perm()), "fix", "chmod 600 "+t.keyFile)
@@ -119,19 +111,16 @@ func parseSFTP(c Config, u *url.URL, files bool) (*sftpTarget, error) {
 	if port == "" {
 		port = "22"
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if !validPort(port) {
 		return nil, &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port), Fix: "use a port number between 1 and 65535, usually 22"}
 	}
 	t := &sftpTarget{host: host, port: port, addr: net.JoinHostPort(host, port), keyFile: c.KeyFile}
 
-	t.user = c.Username
-	if u.User != nil && u.User.Username() != "" {
-		if t.user != "" && t.user != u.User.Username() {
-			return nil, &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", t.user, u.User.Username()),
-				Fix: "give the user in one place only"}
-		}
-		t.user = u.User.Username()
+	user, err := loginUser(c, u)
+	if err != nil {
+		return nil, err
 	}
+	t.user = user
 	if t.user == "" {
 		return nil, &config.FieldError{Key: "username", Msg: "no user to log in as",
 			Fix: `put it in the url ("sftp://backup@` + host + `/path") or set username`}
@@ -141,10 +130,7 @@ func parseSFTP(c Config, u *url.URL, files bool) (*sftpTarget, error) {
 	if u.Path != "" {
 		t.dir = path.Clean(u.Path)
 	}
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 
 	if c.KeyFile == "" && c.Password == "" && c.PasswordFile == "" {
 		return nil, &config.FieldError{Key: "key_file", Msg: "no way to log in: neither key_file nor password is set",
@@ -601,13 +587,7 @@ func (s *SFTP) List(ctx context.Context) ([]Object, error) {
 	if err != nil {
 		return nil, ss.failure(ctx, pathErr("readdir", s.t.dir, err))
 	}
-	var objs []Object
-	for _, fi := range fis {
-		if fi.Mode().IsRegular() {
-			objs = append(objs, Object{Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
-		}
-	}
-	return objs, nil
+	return regularFiles(fis), nil
 }
 
 // Open implements Destination. The connection's watchdog stays armed until the
@@ -630,7 +610,8 @@ func (s *SFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, ss.failure(ctx, pathErr("open", p, err))
 	}
-	return &sftpReader{f: f, o: o, ss: ss, path: p}, nil
+	fail := func(ctx context.Context, op string, err error) error { return ss.failure(ctx, pathErr(op, p, err)) }
+	return &sftpReader{watchedReader: watchedReader{f: f, o: o, ctx: context.Background(), fail: fail}, file: f}, nil
 }
 
 // Delete implements Destination.
@@ -664,41 +645,20 @@ func (s *SFTP) Close() error {
 	return err
 }
 
-// sftpReader is a remote file being read; closing it disarms the watchdog.
+// sftpReader is a remote file being read. The caller's context is enforced by the
+// watchdog (begin), which cuts the connection; errors are dressed without it.
 type sftpReader struct {
-	f    *sftp.File
-	o    *op
-	ss   *sftpSession
-	path string
-	once sync.Once
-}
-
-func (r *sftpReader) Read(p []byte) (int, error) {
-	n, err := r.f.Read(p)
-	r.o.c.kick()
-	return n, r.fail(err)
+	watchedReader
+	file *sftp.File
 }
 
 // WriteTo lets io.Copy use the client's concurrent reads.
 func (r *sftpReader) WriteTo(w io.Writer) (int64, error) {
-	n, err := r.f.WriteTo(kickWriter{w, r.o.c})
-	return n, r.fail(err)
-}
-
-func (r *sftpReader) fail(err error) error {
+	n, err := r.file.WriteTo(kickWriter{w, r.o.c})
 	if err == nil || err == io.EOF {
-		return err
+		return n, err
 	}
-	return r.ss.failure(context.Background(), pathErr("read", r.path, err))
-}
-
-func (r *sftpReader) Close() error {
-	err := r.f.Close()
-	r.once.Do(r.o.end)
-	if err != nil {
-		return r.ss.failure(context.Background(), pathErr("close", r.path, err))
-	}
-	return nil
+	return n, r.fail(r.ctx, "read", err)
 }
 
 type kickWriter struct {

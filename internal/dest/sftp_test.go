@@ -1,7 +1,6 @@
 package dest_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,14 +81,7 @@ func (f *sftpFixture) config() dest.Config {
 
 func (f *sftpFixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 func TestSFTPKey(t *testing.T) {
@@ -370,20 +361,7 @@ func TestSFTPCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || !strings.Contains(fe.Fix, tc.fix) {
-				t.Errorf("Check = %#v, want key %q, msg with %q, fix with %q", fe, tc.key, tc.msg, tc.fix)
-			}
+			desttest.WantCheck(t, c, tc.key, tc.msg, tc.fix)
 		})
 	}
 }
@@ -450,170 +428,29 @@ func TestSFTPPasswordNeverShown(t *testing.T) {
 	}
 }
 
-// freezer is a TCP proxy in front of the server that can freeze its connections, as
-// a hung server or a cut network would, without closing anything. Frozen
-// connections stay frozen; new ones flow.
-type freezer struct {
-	ln   net.Listener
-	done chan struct{}
-
-	mu    sync.Mutex
-	conns []net.Conn
-	flags []*atomic.Bool
+// sftpStalls is the in-process server behind a freezing proxy, for the stall tests.
+func sftpStalls() desttest.Stalls {
+	return desttest.Stalls{Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+		f := newSFTPFixture(t)
+		p := desttest.NewFreezer(t, f.srv.Addr)
+		c := f.config()
+		c.URL = strings.Replace(c.URL, f.srv.Addr, p.Addr(), 1)
+		c.KnownHosts, c.HostKey = "", ssh.FingerprintSHA256(f.srv.HostKey)
+		c.Timeout = config.Duration(timeout)
+		return f.open(c), p.Freeze
+	}}
 }
 
-func newFreezer(t *testing.T, target string) *freezer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &freezer{ln: ln, done: make(chan struct{})}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			frozen := new(atomic.Bool)
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.flags = append(p.flags, frozen)
-			p.mu.Unlock()
-			go p.pipe(s, c, frozen)
-			go p.pipe(c, s, frozen)
-		}
-	}()
-	t.Cleanup(func() {
-		close(p.done)
-		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	return p
-}
-
-// freeze stops every current connection for good.
-func (p *freezer) freeze() {
-	p.mu.Lock()
-	for _, f := range p.flags {
-		f.Store(true)
-	}
-	p.mu.Unlock()
-}
-
-func (p *freezer) pipe(dst, src net.Conn, frozen *atomic.Bool) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		for frozen.Load() {
-			select {
-			case <-p.done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			dst.Close()
-			return
-		}
-	}
-}
-
-func (f *sftpFixture) viaFreezer(t *testing.T, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, f.srv.Addr)
-	c := f.config()
-	c.URL = strings.Replace(c.URL, f.srv.Addr, p.ln.Addr().String(), 1)
-	c.KnownHosts, c.HostKey = "", ssh.FingerprintSHA256(f.srv.HostKey)
-	c.Timeout = config.Duration(timeout)
-	return c, p
-}
-
-// A server that stops answering in the middle of an upload: the watchdog cuts the
-// connection after timeout, the error is a retryable timeout, and the retry
-// reconnects.
 func TestSFTPStallMidUpload(t *testing.T) {
-	f := newSFTPFixture(t)
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 2<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("retry"), 5); err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
+	desttest.StallMidUpload(t, sftpStalls())
 }
 
-// Cancelling the context of an upload to a hung server returns promptly.
 func TestSFTPCancelWhileStalled(t *testing.T) {
-	f := newSFTPFixture(t)
-	c, p := f.viaFreezer(t, time.Minute)
-	d := f.open(c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 2<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
-	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
-	t.Logf("err = %v", err)
+	desttest.CancelWhileStalled(t, sftpStalls())
 }
 
-// Reading an archive back (verify, restore) from a hung server times out too.
 func TestSFTPStallMidRead(t *testing.T) {
-	f := newSFTPFixture(t)
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 16 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(6), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	_, err = io.Copy(&buf, desttest.NewHookReader(rc, 1<<20, p.freeze))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("err = %v, want a timeout", err)
-	}
+	desttest.StallMidRead(t, sftpStalls())
 }
 
 // An archive is a database dump: it is created private on the server, whatever the

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,10 +66,7 @@ func openSMB(ctx context.Context, c Config, u *url.URL, env Env) (Destination, e
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	s := &SMB{t: t, log: log}
 	if _, err := s.session(ctx); err != nil {
 		return nil, err
@@ -97,7 +93,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 	if port == "" {
 		port = "445"
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if !validPort(port) {
 		return nil, &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port), Fix: "use a port number between 1 and 65535, usually 445"}
 	}
 	t := &smbTarget{host: host, port: port, addr: net.JoinHostPort(host, port)}
@@ -144,8 +140,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 			domain, uu = d, n
 		}
 		if user != "" && user != uu {
-			return nil, &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", user, uu),
-				Fix: "give the user in one place only"}
+			return nil, usersDiffer(user, uu)
 		}
 		user = uu
 	}
@@ -184,10 +179,7 @@ func parseSMB(c Config, u *url.URL) (*smbTarget, error) {
 		}
 	}
 
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 	return t, nil
 }
 
@@ -636,13 +628,7 @@ func (s *SMB) List(ctx context.Context) ([]Object, error) {
 	if err != nil {
 		return nil, ss.failure(ctx, "readdir", s.t.dir, err)
 	}
-	var objs []Object
-	for _, fi := range fis {
-		if fi.Mode().IsRegular() {
-			objs = append(objs, Object{Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
-		}
-	}
-	return objs, nil
+	return regularFiles(fis), nil
 }
 
 // Open implements Destination. The connection's watchdog stays armed until the
@@ -665,7 +651,8 @@ func (s *SMB) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, ss.failure(ctx, "open", p, err)
 	}
-	return &smbReader{f: f, o: o, ss: ss, ctx: ctx, path: p}, nil
+	fail := func(ctx context.Context, op string, err error) error { return ss.failure(ctx, op, p, err) }
+	return &smbReader{watchedReader{f: f, o: o, ctx: ctx, fail: fail}}, nil
 }
 
 // Delete implements Destination.
@@ -706,33 +693,13 @@ func (e *smbBusy) Error() string   { return e.err.Error() }
 func (e *smbBusy) Unwrap() error   { return e.err }
 func (e *smbBusy) Retryable() bool { return true }
 
-// smbReader is a remote file being read; closing it disarms the watchdog.
-type smbReader struct {
-	f    *smb2.File
-	o    *op
-	ss   *smbSession
-	ctx  context.Context
-	path string
-	once sync.Once
-}
+// smbReader is a remote file being read. The share's calls do not see the
+// caller's context (handles): a read after it is done fails at once.
+type smbReader struct{ watchedReader }
 
 func (r *smbReader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
-		return 0, r.ss.failure(r.ctx, "read", r.path, err)
+		return 0, r.fail(r.ctx, "read", err)
 	}
-	n, err := r.f.Read(p)
-	r.o.c.kick()
-	if err == nil || err == io.EOF {
-		return n, err
-	}
-	return n, r.ss.failure(r.ctx, "read", r.path, err)
-}
-
-func (r *smbReader) Close() error {
-	err := r.f.Close()
-	r.once.Do(r.o.end)
-	if err != nil {
-		return r.ss.failure(context.Background(), "close", r.path, err)
-	}
-	return nil
+	return r.watchedReader.Read(p)
 }

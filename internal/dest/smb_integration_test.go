@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,18 +41,6 @@ func sambaConfig(v map[string]string, share, dir string) dest.Config {
 	return dest.Config{Name: "samba", URL: u, Password: v["GARDIEN_IT_SMB_PASSWORD"], Timeout: config.Duration(20 * time.Second)}
 }
 
-func openSamba(t *testing.T, c dest.Config) dest.Destination {
-	t.Helper()
-	if err := dest.Check(c); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		t.Fatalf("Open %s: %v", c.URL, err)
-	}
-	return d
-}
-
 // newSambaDir returns a directory name, new for this test, inside share; it is
 // removed (on the server's disk) at the end of the test.
 func newSambaDir(t *testing.T, v map[string]string, share string) string {
@@ -70,7 +57,7 @@ func TestIntegrationSMBSamba(t *testing.T) {
 	for _, share := range []string{"archives", "secure"} {
 		t.Run(share, func(t *testing.T) {
 			desttest.Run(t, func(t *testing.T) dest.Destination {
-				return openSamba(t, sambaConfig(v, share, newSambaDir(t, v, share)))
+				return desttest.Open(t, sambaConfig(v, share, newSambaDir(t, v, share)))
 			})
 		})
 	}
@@ -91,7 +78,7 @@ func smbstatus(t *testing.T, v map[string]string, flags ...string) []string {
 // share that requires it is encrypted: the data did not cross in clear.
 func TestIntegrationSMBEncryption(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "secure", newSambaDir(t, v, "secure")))
+	d := desttest.Open(t, sambaConfig(v, "secure", newSambaDir(t, v, "secure")))
 	defer d.Close()
 	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("secret"), 6); err != nil {
 		t.Fatal(err)
@@ -181,7 +168,7 @@ func TestIntegrationSMBMissingShare(t *testing.T) {
 // hint about the share's settings, and nothing is left.
 func TestIntegrationSMBAccessDenied(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "readonly", ""))
+	d := desttest.Open(t, sambaConfig(v, "readonly", ""))
 	defer d.Close()
 	err := d.Put(context.Background(), "a.tgz", strings.NewReader("x"), 1)
 	if !errors.Is(err, fs.ErrPermission) {
@@ -208,7 +195,7 @@ func TestIntegrationSMBAccessDenied(t *testing.T) {
 // the temporary file is removed, which frees the space for the next run.
 func TestIntegrationSMBDiskFull(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "full", ""))
+	d := desttest.Open(t, sambaConfig(v, "full", ""))
 	defer d.Close()
 	const size = 4 << 20
 	err := d.Put(context.Background(), "big.tgz", io.LimitReader(desttest.NewStream(6), size), size)
@@ -265,7 +252,7 @@ func smbdChildren(t *testing.T, v map[string]string) []int {
 func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 	v := sambaVars(t)
 	c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
-	d := openSamba(t, c)
+	d := desttest.Open(t, c)
 	defer d.Close()
 	const size = 32 << 20
 	killed := 0
@@ -307,7 +294,7 @@ func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 	if err := d.Put(context.Background(), "20261122.tgz", io.LimitReader(desttest.NewStream(3), size), size); err != nil {
 		t.Fatalf("Put after the kill: %v", err)
 	}
-	d2 := openSamba(t, c)
+	d2 := desttest.Open(t, c)
 	defer d2.Close()
 	objs, err = d2.List(context.Background())
 	if err != nil {
@@ -325,7 +312,7 @@ func TestIntegrationSMBServerKilledMidUpload(t *testing.T) {
 // restart): the next operation logs in again by itself.
 func TestIntegrationSMBSessionEndedWhileIdle(t *testing.T) {
 	v := sambaVars(t)
-	d := openSamba(t, sambaConfig(v, "archives", newSambaDir(t, v, "archives")))
+	d := desttest.Open(t, sambaConfig(v, "archives", newSambaDir(t, v, "archives")))
 	defer d.Close()
 	if err := d.Put(context.Background(), "a.tgz", strings.NewReader("a"), 1); err != nil {
 		t.Fatal(err)
@@ -444,115 +431,55 @@ name = "it-smb"
 	t.Logf("%s", out)
 }
 
-// viaFreezer is a destination on the archives share through a proxy that can freeze
-// the connection, as a hung server or a cut network would.
-func viaFreezer(t *testing.T, v map[string]string, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, v["GARDIEN_IT_SMB_ADDR"])
-	c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
-	c.URL = strings.Replace(c.URL, v["GARDIEN_IT_SMB_ADDR"], p.ln.Addr().String(), 1)
-	c.Timeout = config.Duration(timeout)
-	return c, p
+// sambaStalls is smbd behind a freezing proxy, for the stall tests.
+func sambaStalls(t *testing.T) desttest.Stalls {
+	v := sambaVars(t)
+	var p *desttest.Freezer // the proxy of the destination under test
+	return desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			p = desttest.NewFreezer(t, v["GARDIEN_IT_SMB_ADDR"])
+			c := sambaConfig(v, "archives", newSambaDir(t, v, "archives"))
+			c.URL = strings.Replace(c.URL, v["GARDIEN_IT_SMB_ADDR"], p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			return desttest.Open(t, c), p.Freeze
+		},
+		// The server still holds the cut session, and its handle on the temporary
+		// file, until it sees the connection end: the next Put says so before sending
+		// anything, and succeeds once the network comes back.
+		AfterStall: func(t *testing.T, d dest.Destination) {
+			const size = 64 << 20
+			r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 0, func() {
+				t.Error("Put read the archive although the temporary file is held by the cut session")
+			})
+			err := d.Put(context.Background(), "a.tgz", r, size)
+			if err == nil || !strings.Contains(err.Error(), "STATUS_SHARING_VIOLATION") || !fault.Retryable(err) || !strings.Contains(fault.Hint(err), "earlier connection") {
+				t.Fatalf("Put while the cut session holds the temporary file: err = %v (hint %q), want a retryable sharing violation", err, fault.Hint(err))
+			}
+			t.Logf("err = %v; hint = %s", err, fault.Hint(err))
+
+			// The network comes back: the server sees the old connection end, closes
+			// its session, and the job's retry succeeds.
+			p.Cut()
+			err = fault.Retry(context.Background(), slog.New(slog.DiscardHandler), 3, "put", func(ctx context.Context) error {
+				return d.Put(ctx, "a.tgz", strings.NewReader("retry"), 5)
+			})
+			if err != nil {
+				t.Fatalf("Put after the stall: %v", err)
+			}
+		},
+	}
 }
 
-// A server that stops answering in the middle of an upload: the watchdog cuts the
-// connection after timeout, the error is a retryable timeout, and the retry logs in
-// again.
 func TestIntegrationSMBStallMidUpload(t *testing.T) {
-	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Second)
-	d := openSamba(t, c)
-	defer d.Close()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 4<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-
-	// The server still holds the cut session, and its handle on the temporary
-	// file: the next Put says so before sending anything.
-	r = desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 0, func() {
-		t.Error("Put read the archive although the temporary file is held by the cut session")
-	})
-	err = d.Put(context.Background(), "a.tgz", r, size)
-	if err == nil || !strings.Contains(err.Error(), "STATUS_SHARING_VIOLATION") || !fault.Retryable(err) || !strings.Contains(fault.Hint(err), "earlier connection") {
-		t.Fatalf("Put while the cut session holds the temporary file: err = %v (hint %q), want a retryable sharing violation", err, fault.Hint(err))
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-
-	// The network comes back: the server sees the old connection end, closes its
-	// session, and the job's retry succeeds.
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	err = fault.Retry(context.Background(), slog.New(slog.DiscardHandler), 3, "put", func(ctx context.Context) error {
-		return d.Put(ctx, "a.tgz", strings.NewReader("retry"), 5)
-	})
-	if err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
+	desttest.StallMidUpload(t, sambaStalls(t))
 }
 
-// Cancelling an upload to a hung server returns promptly.
 func TestIntegrationSMBCancelWhileStalled(t *testing.T) {
-	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Minute)
-	d := openSamba(t, c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 4<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
-	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
-	t.Logf("err = %v", err)
+	desttest.CancelWhileStalled(t, sambaStalls(t))
 }
 
-// Reading an archive back (verify, restore) from a hung server times out too.
 func TestIntegrationSMBStallMidRead(t *testing.T) {
-	v := sambaVars(t)
-	c, p := viaFreezer(t, v, time.Second)
-	d := openSamba(t, c)
-	defer d.Close()
-	const size = 32 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(7), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	t0 := time.Now()
-	_, err = io.Copy(io.Discard, desttest.NewHookReader(rc, 4<<20, p.freeze))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("read from a frozen server: err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("the read took %s to notice a stall with timeout 1s", el)
-	}
-	t.Logf("err = %v", err)
+	desttest.StallMidRead(t, sambaStalls(t))
 }
 
 // Samba replaces a file on rename, even one that another client holds open (each
@@ -566,7 +493,7 @@ func TestIntegrationSMBReplaceRefused(t *testing.T) {
 	v := sambaVars(t)
 	dir := newSambaDir(t, v, "archives")
 	disk := filepath.Join(v["GARDIEN_IT_SMB_ROOT"], "archives", dir)
-	d := openSamba(t, sambaConfig(v, "archives", dir))
+	d := desttest.Open(t, sambaConfig(v, "archives", dir))
 	defer d.Close()
 	ctx := context.Background()
 	files := func() map[string]string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
+	"github.com/gardien/gardien/internal/dest/desttest"
 	"github.com/gardien/gardien/internal/fault"
 )
 
@@ -65,21 +66,7 @@ func TestSMBCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check(%s): %v, want nil", c.URL, err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check(%s) = %v, want a FieldError", c.URL, err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || !strings.Contains(fe.Fix, tc.fix) || fe.Fix == "" {
-				t.Errorf("Check(%s) = %#v, want key %q, msg with %q, fix with %q", c.URL, fe, tc.key, tc.msg, tc.fix)
-			}
-			if strings.Contains(fe.Error()+fe.Fix, "secret") {
+			if fe := desttest.WantCheck(t, c, tc.key, tc.msg, tc.fix); fe != nil && strings.Contains(fe.Error()+fe.Fix, "secret") {
 				t.Errorf("the password shows in %v", fe)
 			}
 		})

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,7 +74,7 @@ func parseWebDAV(c Config, u *url.URL) (*davTarget, string, error) {
 			Fix: "use the server's host name (add it to /etc/hosts if needed)"}
 	}
 	if port := u.Port(); port != "" {
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		if !validPort(port) {
 			return nil, "", &config.FieldError{Key: "url", Msg: fmt.Sprintf("invalid port %q", port), Fix: "use a port number between 1 and 65535, or none for the default (443 for webdavs://)"}
 		}
 	}
@@ -104,17 +103,14 @@ func parseWebDAV(c Config, u *url.URL) (*davTarget, string, error) {
 		}
 	}
 
-	t.user = c.Username
+	user, err := loginUser(c, u)
+	if err != nil {
+		return nil, "", err
+	}
+	t.user = user
 	password := c.Password
-	if u.User != nil && u.User.Username() != "" {
-		if t.user != "" && t.user != u.User.Username() {
-			return nil, "", &config.FieldError{Key: "username", Msg: fmt.Sprintf("username %q differs from the user %q in url", t.user, u.User.Username()),
-				Fix: "give the user in one place only"}
-		}
-		t.user = u.User.Username()
-		if p, ok := u.User.Password(); ok && password == "" {
-			password = p // the config loader moves it out of the url; Check may see it still
-		}
+	if p, ok := u.User.Password(); ok && password == "" && u.User.Username() != "" {
+		password = p // the config loader moves it out of the url; Check may see it still
 	}
 	hasPassword := password != "" || c.PasswordFile != ""
 	switch {
@@ -125,10 +121,7 @@ func parseWebDAV(c Config, u *url.URL) (*davTarget, string, error) {
 		return nil, "", &config.FieldError{Key: "username", Msg: "a password is set but no username",
 			Fix: `set username, or put it in the url ("webdavs://backup@` + u.Host + u.EscapedPath() + `")`}
 	}
-	t.timeout = c.Timeout.D()
-	if t.timeout <= 0 {
-		t.timeout = config.DefaultDestTmo
-	}
+	t.timeout = timeoutOf(c)
 	return t, password, nil
 }
 
@@ -137,10 +130,7 @@ func openWebDAV(ctx context.Context, c Config, u *url.URL, env Env) (Destination
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := env.logger()
 	tc, err := tlsutil.Config(t.caFile, "")
 	if err != nil {
 		return nil, fault.Permanent(fault.WithHint(fmt.Errorf("ca_file: %w", err),

@@ -54,18 +54,6 @@ func apacheConfig(t *testing.T, v map[string]string, base string) (dest.Config, 
 	return c, disk
 }
 
-func openApache(t *testing.T, c dest.Config) dest.Destination {
-	t.Helper()
-	if err := dest.Check(c); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	return d
-}
-
 // TestIntegrationWebDAVApache runs the conformance suite against Apache's mod_dav:
 // HTTPS with Basic, HTTPS with Digest, and plain HTTP.
 func TestIntegrationWebDAVApache(t *testing.T) {
@@ -78,7 +66,7 @@ func TestIntegrationWebDAVApache(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			desttest.Run(t, func(t *testing.T) dest.Destination {
 				c, _ := apacheConfig(t, v, base)
-				return openApache(t, c)
+				return desttest.Open(t, c)
 			})
 		})
 	}
@@ -116,7 +104,7 @@ func TestIntegrationWebDAVApacheUntrustedCertificate(t *testing.T) {
 func TestIntegrationWebDAVApachePermissionDenied(t *testing.T) {
 	v := apacheVars(t)
 	c := dest.Config{URL: v["GARDIEN_IT_WEBDAV_RO_URL"], Username: v["GARDIEN_IT_WEBDAV_USER"], Password: v["GARDIEN_IT_WEBDAV_PASSWORD"], CAFile: v["GARDIEN_IT_WEBDAV_CA"]}
-	d := openApache(t, c)
+	d := desttest.Open(t, c)
 	defer d.Close()
 	err := d.Put(context.Background(), "a.tgz", strings.NewReader("x"), 1)
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "403") || fault.Retryable(err) {
@@ -153,7 +141,7 @@ func TestIntegrationWebDAVApacheCutMidUpload(t *testing.T) {
 	u, _ := url.Parse(c.URL)
 	p := newCutter(t, u.Host)
 	c.URL = strings.Replace(c.URL, u.Host, p.addr(), 1)
-	d := openApache(t, c)
+	d := desttest.Open(t, c)
 	defer d.Close()
 	const size = 32 << 20
 	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(8), size), 8<<20, p.cut)

@@ -133,14 +133,7 @@ func (f *davFixture) dir(c dest.Config) string {
 
 func (f *davFixture) open(c dest.Config) dest.Destination {
 	f.t.Helper()
-	if err := dest.Check(c); err != nil {
-		f.t.Fatalf("Check: %v", err)
-	}
-	d, err := dest.Open(context.Background(), c, dest.Env{})
-	if err != nil {
-		f.t.Fatalf("Open: %v", err)
-	}
-	return d
+	return desttest.Open(f.t, c)
 }
 
 func basicAuth(user, password string, h http.Handler) http.Handler {
@@ -677,85 +670,38 @@ func TestWebDAVRedirect(t *testing.T) {
 	}
 }
 
-func (f *davFixture) viaFreezer(t *testing.T, timeout time.Duration) (dest.Config, *freezer) {
-	p := newFreezer(t, f.addr())
-	c := f.config()
-	c.URL = strings.Replace(c.URL, f.addr(), p.ln.Addr().String(), 1)
-	c.Timeout = config.Duration(timeout)
-	return c, p
+// webdavStalls is the in-process server behind a freezing proxy, for the stall
+// tests.
+func webdavStalls() desttest.Stalls {
+	return desttest.Stalls{
+		Open: func(t *testing.T, timeout time.Duration) (dest.Destination, func()) {
+			f := newDAVFixture(t, "basic")
+			p := desttest.NewFreezer(t, f.addr())
+			c := f.config()
+			c.URL = strings.Replace(c.URL, f.addr(), p.Addr(), 1)
+			c.Timeout = config.Duration(timeout)
+			return f.open(c), p.Freeze
+		},
+		// x/net/webdav keeps a.tgz locked while the stalled request hangs: the
+		// destination is shown to work again on another file.
+		AfterStall: func(t *testing.T, d dest.Destination) {
+			if err := d.Put(context.Background(), "b.tgz", strings.NewReader("retry"), 5); err != nil {
+				t.Fatalf("Put after the stall: %v", err)
+			}
+		},
+	}
 }
 
-// A server that stops answering in the middle of an upload: the watchdog ends the
-// request after timeout, with a timeout worth retrying; the destination works again
-// (on another file: x/net/webdav keeps the first one locked while its request hangs).
 func TestWebDAVStallMidUpload(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(4), size), 2<<20, p.freeze)
-	t0 := time.Now()
-	err := d.Put(context.Background(), "a.tgz", r, size)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to notice a stall with timeout 1s", el)
-	}
-	if !fault.Retryable(err) {
-		t.Errorf("a stall is not retryable: %v", err)
-	}
-	t.Logf("err = %v; hint = %s", err, fault.Hint(err))
-	if err := d.Put(context.Background(), "b.tgz", strings.NewReader("retry"), 5); err != nil {
-		t.Fatalf("Put after the stall: %v", err)
-	}
+	desttest.StallMidUpload(t, webdavStalls())
 }
 
-// Cancelling the context of an upload to a hung server returns promptly.
 func TestWebDAVCancelWhileStalled(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Minute)
-	d := f.open(c)
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const size = 64 << 20
-	r := desttest.NewHookReader(io.LimitReader(desttest.NewStream(5), size), 2<<20, func() {
-		p.freeze()
-		time.AfterFunc(200*time.Millisecond, cancel)
-	})
-	t0 := time.Now()
-	err := d.Put(ctx, "a.tgz", r, size)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("Put took %s to return after its context was cancelled", el)
-	}
+	desttest.CancelWhileStalled(t, webdavStalls())
 }
 
-// Reading an archive back (verify, restore) from a hung server times out too.
 func TestWebDAVStallMidRead(t *testing.T) {
-	f := newDAVFixture(t, "basic")
-	c, p := f.viaFreezer(t, time.Second)
-	d := f.open(c)
-	defer d.Close()
-	const size = 16 << 20
-	if err := d.Put(context.Background(), "a.tgz", io.LimitReader(desttest.NewStream(6), size), size); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := d.Open(context.Background(), "a.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, desttest.NewHookReader(rc, 1<<20, p.freeze))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("err = %v, want a timeout", err)
-	}
+	desttest.StallMidRead(t, webdavStalls())
 }
 
 // The password never shows, whatever the failure.
@@ -808,20 +754,7 @@ func TestWebDAVCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
-			err := dest.Check(c)
-			if tc.key == "" {
-				if err != nil {
-					t.Errorf("Check: %v, want nil", err)
-				}
-				return
-			}
-			var fe *config.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Check = %v, want a FieldError", err)
-			}
-			if fe.Key != tc.key || !strings.Contains(fe.Msg, tc.msg) || fe.Fix == "" {
-				t.Errorf("Check = %#v, want key %q, msg with %q, and a fix", fe, tc.key, tc.msg)
-			}
+			desttest.WantCheck(t, c, tc.key, tc.msg, "")
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gardien/gardien/internal/archive/namefmt"
+	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
 )
 
@@ -375,4 +376,41 @@ func absent(t *testing.T, d dest.Destination, names ...string) {
 			}
 		}
 	}
+}
+
+// Open checks c as `gardien check` and every run do, then opens it: a failure of
+// either ends the test. The caller closes the destination.
+func Open(t testing.TB, c dest.Config) dest.Destination {
+	t.Helper()
+	if err := dest.Check(c); err != nil {
+		t.Fatalf("Check %s: %v", dest.Redact(c.URL), err)
+	}
+	d, err := dest.Open(context.Background(), c, dest.Env{})
+	if err != nil {
+		t.Fatalf("Open %s: %v", dest.Redact(c.URL), err)
+	}
+	return d
+}
+
+// WantCheck runs dest.Check on c, a case of a protocol's table of configurations,
+// and fails unless it returns what the case wants: nil when key is "", else a
+// config.FieldError with that key, a message holding msg, and a fix (never empty)
+// holding fix. It returns that FieldError, nil for a valid case.
+func WantCheck(t *testing.T, c dest.Config, key, msg, fix string) *config.FieldError {
+	t.Helper()
+	err := dest.Check(c)
+	if key == "" {
+		if err != nil {
+			t.Errorf("Check(%s): %v, want nil", dest.Redact(c.URL), err)
+		}
+		return nil
+	}
+	var fe *config.FieldError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Check(%s) = %v, want a FieldError", dest.Redact(c.URL), err)
+	}
+	if fe.Key != key || !strings.Contains(fe.Msg, msg) || fe.Fix == "" || !strings.Contains(fe.Fix, fix) {
+		t.Errorf("Check(%s) = %#v, want key %q, msg with %q, a fix with %q", dest.Redact(c.URL), fe, key, msg, fix)
+	}
+	return fe
 }
