@@ -34,7 +34,7 @@ type Item struct {
 type Plan struct {
 	Keep    []Item   // archives kept, newest first, each with why
 	Remove  []Item   // archives to delete, oldest first, each with why
-	Stale   []string // temporary upload files (".NAME.part" where NAME is an archive name) left by an interrupted run
+	Stale   []string // temporary upload files (".NAME.part", ".NAME.verify", "..NAME.verify.part" where NAME is an archive name) left by an interrupted or failed run
 	Ignored []string // names that are neither archives nor their temporary files: never touched
 }
 

@@ -139,6 +139,18 @@ func TestApply(t *testing.T) {
 			ignored: []string{".20261121.tgz", ".other.tgz.part"},
 		},
 		{
+			name:    "copies left by verify = true before their rename are stale too",
+			pattern: "%Y%m%d.tgz",
+			names: []string{".20261122.tgz.verify", "..20261121.tgz.verify.part", ".other.tgz.verify",
+				".20261121.tgz.verify.part", ".20261120.tgz.old", "20261122.tgz.verify", "20261121.tgz"},
+			policy:   Policy{KeepDays: 30, KeepMin: 3},
+			now:      seedNow,
+			justSent: "20261122.tgz",
+			keep:     []string{"20261121.tgz"},
+			stale:    []string{"..20261121.tgz.verify.part", ".20261122.tgz.verify"},
+			ignored:  []string{".20261120.tgz.old", ".20261121.tgz.verify.part", ".other.tgz.verify", "20261122.tgz.verify"},
+		},
+		{
 			name:    "keep_min larger than the number of archives keeps them all",
 			pattern: "%Y%m%d.tgz",
 			names:   []string{"20250101.tgz", "20240101.tgz"},

@@ -170,10 +170,29 @@ func (p *Pattern) Parse(name string, loc *time.Location) (time.Time, bool) {
 // an archive.
 func TempName(name string) string { return "." + name + ".part" }
 
-// FromTemp returns the final name of a temporary name, or false.
+// VerifyName is the name an archive is uploaded under when it is read back before it
+// takes its name (verify = true). It is hidden, does not match the archive pattern,
+// and differs from TempName(name), which the upload itself uses on its way
+// (TempName(VerifyName(name))).
+func VerifyName(name string) string { return "." + name + ".verify" }
+
+// FromTemp returns the final name of a temporary name, or false. The temporary names
+// of name are TempName(name), VerifyName(name) and TempName(VerifyName(name)).
 func FromTemp(temp string) (string, bool) {
-	if !strings.HasPrefix(temp, ".") || !strings.HasSuffix(temp, ".part") || len(temp) <= len("..part") {
+	if n, ok := unhide(temp, ".part"); ok {
+		if v, ok := unhide(n, ".verify"); ok {
+			return v, true
+		}
+		return n, true
+	}
+	return unhide(temp, ".verify")
+}
+
+// unhide returns s without its leading dot and its suffix, or false when s does not
+// have both around a non-empty name.
+func unhide(s, suffix string) (string, bool) {
+	if !strings.HasPrefix(s, ".") || !strings.HasSuffix(s, suffix) || len(s) <= len(suffix)+1 {
 		return "", false
 	}
-	return temp[1 : len(temp)-len(".part")], true
+	return s[1 : len(s)-len(suffix)], true
 }

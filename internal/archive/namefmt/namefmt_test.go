@@ -74,9 +74,27 @@ func TestTempName(t *testing.T) {
 	if n, ok := FromTemp(tmp); !ok || n != "20261122.tgz" {
 		t.Errorf("FromTemp = %q, %v", n, ok)
 	}
-	for _, bad := range []string{"20261122.tgz", ".part", "..part", ".x"} {
+	for _, bad := range []string{"20261122.tgz", ".part", "..part", ".x", ".verify", "..verify", "20261122.tgz.verify", ".20261122.tgz.old"} {
 		if _, ok := FromTemp(bad); ok {
 			t.Errorf("FromTemp(%q) accepted", bad)
 		}
+	}
+}
+
+// The copy that verify = true reads back before the rename has a name of its own,
+// hidden, and so has Put's temporary file for it: both lead back to the archive.
+func TestVerifyName(t *testing.T) {
+	v := VerifyName("20261122.tgz")
+	if v != ".20261122.tgz.verify" || v == TempName("20261122.tgz") {
+		t.Fatalf("VerifyName = %q", v)
+	}
+	for _, temp := range []string{v, TempName(v)} {
+		if n, ok := FromTemp(temp); !ok || n != "20261122.tgz" {
+			t.Errorf("FromTemp(%q) = %q, %v, want 20261122.tgz", temp, n, ok)
+		}
+	}
+	// An archive pattern may end in .verify: its temporary file is its own.
+	if n, ok := FromTemp(TempName("20261122.verify")); !ok || n != "20261122.verify" {
+		t.Errorf("FromTemp(%q) = %q, %v, want 20261122.verify", TempName("20261122.verify"), n, ok)
 	}
 }
