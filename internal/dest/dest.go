@@ -40,6 +40,20 @@ type Destination interface {
 	Close() error
 }
 
+// Renamer is a destination that can rename a file of its directory, in the manner of
+// rclone's optional features: the job checks for it with a type assertion. With it, a
+// copy that is read back before it takes its name (verify = true) never replaces the
+// previous archive of that name when it turns out wrong. S3 has none: an object
+// appears only once its upload is complete, and a copy there is not a rename.
+type Renamer interface {
+	// Rename gives the file from the name to, with the contract of Put's final step:
+	// a file called to is replaced, and it is never lost on the way. On any error,
+	// to is left as it was (or the error says, with a hint, where its content was
+	// left), and so is from. A missing from is an error, and to is not touched.
+	// Names are plain file names, as for Put.
+	Rename(ctx context.Context, from, to string) error
+}
+
 // Env is what a destination may use while it is opened.
 type Env struct {
 	Log *slog.Logger

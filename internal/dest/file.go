@@ -25,7 +25,10 @@ type File struct {
 	requireMount bool
 }
 
-var _ Destination = (*File)(nil)
+var (
+	_ Destination = (*File)(nil)
+	_ Renamer     = (*File)(nil)
+)
 
 func checkFile(c Config, u *url.URL) error {
 	if u.Host != "" {
@@ -225,10 +228,33 @@ func (d *File) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if st.Size() != size {
 		return sizeMismatch(tmp, st.Size(), size)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rename %s: not done: %w", tmp, err)
+	return d.rename(ctx, tmp, filepath.Join(d.dir, name))
+}
+
+// Rename implements Renamer.
+func (d *File) Rename(ctx context.Context, from, to string) error {
+	if err := checkName(from); err != nil {
+		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(d.dir, name)); err != nil {
+	if err := checkName(to); err != nil {
+		return err
+	}
+	if d.requireMount {
+		if err := checkMounted(d.dir); err != nil {
+			return err
+		}
+	}
+	return d.rename(ctx, filepath.Join(d.dir, from), filepath.Join(d.dir, to))
+}
+
+// rename gives the file from the path to, replacing it: rename(2) swaps the names
+// at once, so a previous file of that name is there until the new one is. The
+// directory is synced so that the new name survives a crash.
+func (d *File) rename(ctx context.Context, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", from, err)
+	}
+	if err := os.Rename(from, to); err != nil {
 		return err
 	}
 	return syncDir(d.dir)

@@ -46,7 +46,10 @@ type FTPS struct {
 	sess *ftpSession
 }
 
-var _ Destination = (*FTPS)(nil)
+var (
+	_ Destination = (*FTPS)(nil)
+	_ Renamer     = (*FTPS)(nil)
+)
 
 type ftpMode int
 
@@ -525,11 +528,35 @@ func (s *FTPS) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if got != size {
 		return sizeMismatch(s.remote(tmp), got, size)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rename %s: not done: %w", s.remote(tmp), err)
+	return s.rename(ctx, ss, tmp, name)
+}
+
+// Rename implements Renamer.
+func (s *FTPS) Rename(ctx context.Context, from, to string) error {
+	if err := checkName(from); err != nil {
+		return err
 	}
-	if err := replaceByRename(s.log, ftpFiles{ss}, tmp, name); err != nil {
-		return withAsideHint(ss.failure(ctx, "rename", s.remote(tmp)+" to "+name, err))
+	if err := checkName(to); err != nil {
+		return err
+	}
+	ss, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	o := ss.begin(ctx)
+	defer o.end()
+	return s.rename(ctx, ss, from, to)
+}
+
+// rename gives the file from (a plain name in the session's directory) the name to,
+// with replaceByRename: RNFR/RNTO replaces the target on Unix servers and not on
+// others. The caller runs it under an operation of ss (begin).
+func (s *FTPS) rename(ctx context.Context, ss *ftpSession, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", s.remote(from), err)
+	}
+	if err := replaceByRename(s.log, ftpFiles{ss}, from, to); err != nil {
+		return withAsideHint(ss.failure(ctx, "rename", s.remote(from)+" to "+to, err))
 	}
 	return nil
 }

@@ -33,8 +33,11 @@ func replaceByRename(log *slog.Logger, r renamer, tmp, final string) error {
 	if err == nil {
 		return nil
 	}
-	if !r.exists(final) {
-		return err // no file in the way: the rename failed for another reason
+	if !r.exists(final) || !r.exists(tmp) {
+		// No file in the way, or nothing to rename (a missing source, a session
+		// gone): the rename failed for another reason, and moving final aside
+		// would only risk it.
+		return err
 	}
 	base, aside := path.Base(final), asideName(final)
 	log.Debug("the server does not replace on rename: moving the previous file aside", "file", final, "aside", aside, "cause", err.Error())

@@ -58,7 +58,10 @@ type SFTP struct {
 	sess *sftpSession
 }
 
-var _ Destination = (*SFTP)(nil)
+var (
+	_ Destination = (*SFTP)(nil)
+	_ Renamer     = (*SFTP)(nil)
+)
 
 // sftpTarget is what a connection needs; it is built from the configuration by
 // parseSFTP. The password only lives inside client's auth callbacks.
@@ -537,16 +540,42 @@ func (s *SFTP) Put(ctx context.Context, name string, r io.Reader, size int64) (e
 	if st.Size() != size {
 		return sizeMismatch(tmp, st.Size(), size)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rename %s: not done: %w", tmp, err)
+	return s.rename(ctx, ss, tmp, final)
+}
+
+// Rename implements Renamer.
+func (s *SFTP) Rename(ctx context.Context, from, to string) error {
+	if err := checkName(from); err != nil {
+		return err
 	}
+	if err := checkName(to); err != nil {
+		return err
+	}
+	ss, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	o := ss.conn.begin(ctx)
+	defer o.end()
+	return s.rename(ctx, ss, s.remote(from), s.remote(to))
+}
+
+// rename gives the remote file from the name to, replacing it: with posix-rename
+// where the server has it (OpenSSH), which replaces at once; else with
+// replaceByRename, as SFTP version 3's rename refuses to replace a file. The
+// caller runs it under an operation of ss (begin).
+func (s *SFTP) rename(ctx context.Context, ss *sftpSession, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", from, err)
+	}
+	var err error
 	if _, ok := ss.sftp.HasExtension("posix-rename@openssh.com"); ok {
-		err = ss.sftp.PosixRename(tmp, final)
+		err = ss.sftp.PosixRename(from, to)
 	} else {
-		err = replaceByRename(s.log, sftpFiles{ss.sftp}, tmp, final)
+		err = replaceByRename(s.log, sftpFiles{ss.sftp}, from, to)
 	}
 	if err != nil {
-		return withAsideHint(ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", tmp, final, unwrapPath(err))))
+		return withAsideHint(ss.failure(ctx, fmt.Errorf("rename %s to %s: %w", from, to, unwrapPath(err))))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,12 +78,27 @@ func TestReplaceByRename(t *testing.T) {
 	os.Remove(filepath.Join(root, ".b.tgz.part"))
 	// This server's rename replaces files; noReplace refuses to, as an SFTP version 3
 	// server without posix-rename does, and makes the rename go through "aside".
-	nr := noReplace{sftpFiles{c}}
+	nr := noReplace{sftpFiles: sftpFiles{c}}
 	write("c.tgz", "old c")
-	// The replacement fails (no temporary file): the previous file is put back.
-	err = replaceByRename(discard, nr, filepath.Join(root, ".c.tgz.part"), filepath.Join(root, "c.tgz"))
+	// Nothing to rename: the previous file is not even moved aside.
+	var renames []string
+	spy := noReplace{sftpFiles: sftpFiles{c}, refuse: func(from, to string) bool {
+		renames = append(renames, path.Base(from)+" to "+path.Base(to))
+		return false
+	}}
+	err = replaceByRename(discard, spy, filepath.Join(root, ".c.tgz.part"), filepath.Join(root, "c.tgz"))
+	if err == nil || len(renames) != 1 || strings.Contains(err.Error(), "previous") {
+		t.Errorf("renaming a missing file: err = %v after renames %q, want the rename's own error, and no other rename", err, renames)
+	}
+	if got := read("c.tgz"); got != "old c" {
+		t.Errorf("after renaming a missing file, c.tgz = %q, want the previous content", got)
+	}
+	// The replacement fails once the previous file is aside: it is put back.
+	write(".c.tgz.part", "new c")
+	refusing := noReplace{sftpFiles: sftpFiles{c}, refuse: func(from, _ string) bool { return strings.HasSuffix(from, ".part") }}
+	err = replaceByRename(discard, refusing, filepath.Join(root, ".c.tgz.part"), filepath.Join(root, "c.tgz"))
 	if err == nil || !strings.Contains(err.Error(), "the previous c.tgz is unchanged") {
-		t.Errorf("renaming a missing file: err = %v, want the previous c.tgz unchanged", err)
+		t.Errorf("a refused replacement: err = %v, want the previous c.tgz unchanged", err)
 	}
 	if got := read("c.tgz"); got != "old c" {
 		t.Errorf("after a failed replacement, c.tgz = %q, want the previous content", got)
@@ -104,10 +120,16 @@ func TestReplaceByRename(t *testing.T) {
 }
 
 // noReplace is an SFTP client whose rename refuses to replace a file, as the SFTP
-// version 3 rename does.
-type noReplace struct{ sftpFiles }
+// version 3 rename does, and refuses the renames that refuse (when set) reports.
+type noReplace struct {
+	sftpFiles
+	refuse func(from, to string) bool
+}
 
 func (n noReplace) rename(from, to string) error {
+	if n.refuse != nil && n.refuse(from, to) {
+		return fmt.Errorf("rename %s: refused by the test", from)
+	}
 	if n.exists(to) {
 		return fmt.Errorf("rename %s: %w", to, os.ErrExist)
 	}

@@ -41,7 +41,10 @@ type SMB struct {
 	sess *smbSession
 }
 
-var _ Destination = (*SMB)(nil)
+var (
+	_ Destination = (*SMB)(nil)
+	_ Renamer     = (*SMB)(nil)
+)
 
 // smbTarget is what a connection needs; it is built from the configuration by
 // parseSMB. The password only lives inside the initiator function.
@@ -530,7 +533,7 @@ func (s *SMB) Put(ctx context.Context, name string, r io.Reader, size int64) (er
 	}
 	o := ss.conn.begin(ctx)
 	sh := ss.handles(ctx)
-	tmp, final := s.remote(namefmt.TempName(name)), s.remote(name)
+	tmp := s.remote(namefmt.TempName(name))
 	// A temporary file left by an earlier attempt may still be open in a session
 	// that the server has not closed yet (the connection was cut mid-upload): the
 	// final rename would then fail with STATUS_SHARING_VIOLATION. Removing it
@@ -583,15 +586,39 @@ func (s *SMB) Put(ctx context.Context, name string, r io.Reader, size int64) (er
 	if st.Size() != size {
 		return sizeMismatch(s.t.display(namefmt.TempName(name)), st.Size(), size)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rename %s: not done: %w", s.t.display(namefmt.TempName(name)), err)
+	return s.rename(ctx, ss, sh, namefmt.TempName(name), name)
+}
+
+// Rename implements Renamer.
+func (s *SMB) Rename(ctx context.Context, from, to string) error {
+	if err := checkSMBName(from); err != nil {
+		return err
 	}
-	// The rename asks the server to replace an older file of that name. Where it
-	// refuses (STATUS_OBJECT_NAME_COLLISION from a server that ignores the request,
-	// STATUS_ACCESS_DENIED for a file held open), the old file is moved aside
-	// first, and put back if the rename still fails: it is never lost.
-	if err := replaceByRename(s.log, smbFiles{ss, sh}, tmp, final); err != nil {
-		return withAsideHint(ss.failure(ctx, "rename "+s.t.display(namefmt.TempName(name))+" to", final, err))
+	if err := checkSMBName(to); err != nil {
+		return err
+	}
+	ss, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	o := ss.conn.begin(ctx)
+	defer o.end()
+	return s.rename(ctx, ss, ss.handles(ctx), from, to)
+}
+
+// rename gives the file from the name to (plain names in the url's directory). The
+// rename asks the server to replace an older file of that name. Where it refuses
+// (STATUS_OBJECT_NAME_COLLISION from a server that ignores the request,
+// STATUS_ACCESS_DENIED for a file held open), the old file is moved aside first,
+// and put back if the rename still fails: it is never lost. The caller runs it
+// under an operation of ss (begin), with from closed: a file held open cannot be
+// renamed.
+func (s *SMB) rename(ctx context.Context, ss *smbSession, sh *smb2.Share, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", s.t.display(from), err)
+	}
+	if err := replaceByRename(s.log, smbFiles{ss, sh}, s.remote(from), s.remote(to)); err != nil {
+		return withAsideHint(ss.failure(ctx, "rename "+s.t.display(from)+" to", s.remote(to), err))
 	}
 	return nil
 }

@@ -42,7 +42,10 @@ type WebDAV struct {
 	auth gowebdav.Authorizer
 }
 
-var _ Destination = (*WebDAV)(nil)
+var (
+	_ Destination = (*WebDAV)(nil)
+	_ Renamer     = (*WebDAV)(nil)
+)
 
 // davTarget is what the connection needs, built from the configuration by
 // parseWebDAV. The password only lives inside the authorizer.
@@ -322,11 +325,43 @@ func (w *WebDAV) Put(ctx context.Context, name string, r io.Reader, size int64) 
 	if fi.Size() != size {
 		return sizeMismatch(tmp, fi.Size(), size)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rename %s: not done: %w", tmp, err)
+	return w.rename(ctx, tmp, final)
+}
+
+// Rename implements Renamer.
+func (w *WebDAV) Rename(ctx context.Context, from, to string) error {
+	if err := checkName(from); err != nil {
+		return err
 	}
-	return w.do(ctx, "rename", tmp+" to "+final, func(cl *gowebdav.Client) error {
-		return cl.Rename(tmp, final, true)
+	if err := checkName(to); err != nil {
+		return err
+	}
+	src, dst := w.remote(from), w.remote(to)
+	// RFC 4918 has a MOVE with Overwrite: T delete the destination before it moves
+	// the source: a server that does so before it finds the source missing
+	// (golang.org/x/net/webdav, so rclone serve webdav) would lose to. Put has just
+	// checked its temporary file; here the source is checked first.
+	err := w.do(ctx, "stat", src, func(cl *gowebdav.Client) error {
+		_, err := cl.Stat(src)
+		return err
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return fault.Permanent(notFound(&fs.PathError{Op: "rename", Path: src + " to " + dst, Err: fs.ErrNotExist}))
+	}
+	if err != nil {
+		return err
+	}
+	return w.rename(ctx, src, dst)
+}
+
+// rename is a MOVE of from to to with Overwrite: T, one request that replaces to:
+// the server deletes the previous file as part of the move.
+func (w *WebDAV) rename(ctx context.Context, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename %s: not done: %w", from, err)
+	}
+	return w.do(ctx, "rename", from+" to "+to, func(cl *gowebdav.Client) error {
+		return cl.Rename(from, to, true)
 	})
 }
 

@@ -220,6 +220,69 @@ func Run(t *testing.T, open func(t *testing.T) dest.Destination) {
 		}
 	})
 
+	// Rename, for the destinations that have it (dest.Renamer): the job uploads a
+	// copy under a hidden name, reads it back, and only then renames it, so the
+	// rename must replace an archive of that name without ever losing it.
+	t.Run("Rename", func(t *testing.T) {
+		if d := fresh(t); !isRenamer(d) {
+			t.Skipf("%T has no Rename: the job reads its archives back after Put", d)
+		}
+		renamer := func(t *testing.T) (dest.Destination, dest.Renamer) {
+			t.Helper()
+			d := fresh(t)
+			return d, d.(dest.Renamer)
+		}
+		hidden := namefmt.VerifyName("20261122.tgz")
+		t.Run("OntoMissing", func(t *testing.T) {
+			d, rn := renamer(t)
+			put(t, d, hidden, []byte("checked copy"))
+			if err := rn.Rename(ctx(t), hidden, "20261122.tgz"); err != nil {
+				t.Fatalf("Rename: %v", err)
+			}
+			if got := string(read(t, d, "20261122.tgz")); got != "checked copy" {
+				t.Errorf("after Rename, 20261122.tgz = %q, want %q", got, "checked copy")
+			}
+			only(t, d, "20261122.tgz", int64(len("checked copy")))
+		})
+		t.Run("OntoExisting", func(t *testing.T) {
+			d, rn := renamer(t)
+			put(t, d, "20261122.tgz", []byte("the earlier archive of the day, longer"))
+			put(t, d, hidden, []byte("newer"))
+			if err := rn.Rename(ctx(t), hidden, "20261122.tgz"); err != nil {
+				t.Fatalf("Rename onto an existing file: %v", err)
+			}
+			if got := string(read(t, d, "20261122.tgz")); got != "newer" {
+				t.Errorf("after Rename, 20261122.tgz = %q, want the renamed file's %q", got, "newer")
+			}
+			// Nothing left aside (.NAME.old) nor under the old name.
+			only(t, d, "20261122.tgz", int64(len("newer")))
+		})
+		t.Run("MissingSource", func(t *testing.T) {
+			d, rn := renamer(t)
+			const earlier = "the earlier archive of the day"
+			put(t, d, "20261122.tgz", []byte(earlier))
+			err := rn.Rename(ctx(t), hidden, "20261122.tgz")
+			if err == nil {
+				t.Fatal("Rename of a missing file succeeded")
+			}
+			t.Logf("err = %v", err)
+			if got := string(read(t, d, "20261122.tgz")); got != earlier {
+				t.Errorf("after a failed Rename, 20261122.tgz = %q, want it untouched: %q", got, earlier)
+			}
+			only(t, d, "20261122.tgz", int64(len(earlier)))
+		})
+		t.Run("NotAPath", func(t *testing.T) {
+			d, rn := renamer(t)
+			put(t, d, "a.tgz", []byte("a"))
+			for _, p := range [][2]string{{"a.tgz", "../escape.tgz"}, {"a.tgz", "sub/a.tgz"}, {"../a.tgz", "b.tgz"}, {"a.tgz", ""}} {
+				if err := rn.Rename(ctx(t), p[0], p[1]); err == nil {
+					t.Errorf("Rename(%q, %q) succeeded, want an error: names are not paths", p[0], p[1])
+				}
+			}
+			only(t, d, "a.tgz", 1)
+		})
+	})
+
 	t.Run("Large", func(t *testing.T) {
 		d := fresh(t)
 		size := int64(LargeSize)
@@ -364,6 +427,20 @@ func read(t *testing.T, d dest.Destination, name string) []byte {
 		t.Fatalf("Close %s: %v", name, err)
 	}
 	return b
+}
+
+func isRenamer(d dest.Destination) bool {
+	_, ok := d.(dest.Renamer)
+	return ok
+}
+
+// only fails unless name, of size bytes, is the one file listed.
+func only(t *testing.T, d dest.Destination, name string, size int64) {
+	t.Helper()
+	objs := list(t, d)
+	if len(objs) != 1 || objs[0].Name != name || objs[0].Size != size {
+		t.Errorf("List = %v, want only %s of %d bytes", objs, name, size)
+	}
 }
 
 // absent fails unless none of names is listed.
