@@ -5,18 +5,28 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
 	"github.com/gardien/gardien/internal/archive"
+	"github.com/gardien/gardien/internal/archive/namefmt"
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/state"
@@ -688,36 +698,149 @@ func TestStaleStagingRemoved(t *testing.T) {
 	}
 }
 
-// verify = true reads the archive back: a copy altered on the way is detected,
-// deleted, and the transfer fails; the earlier archives stay.
+// flipOneBit is an upload hook that alters one bit of what is sent, keeping its
+// length: only a checksum shows it.
+func flipOneBit(o *Options) {
+	o.uploadReader = func(r io.Reader) io.Reader {
+		flipped := false
+		return readFunc(func(p []byte) (int, error) {
+			n, err := r.Read(p)
+			if n > 0 && !flipped {
+				p[n/2] ^= 1
+				flipped = true
+			}
+			return n, err
+		})
+	}
+}
+
+// verify = true reads the archive back before it takes its name: a copy altered on
+// the way is detected and deleted, and the transfer fails. The archive of the same
+// name that an earlier run of the day sent is never touched, nor are the earlier
+// archives, and no hidden copy stays.
 func TestVerifyDetectsCorruption(t *testing.T) {
 	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)}))
 	f.put("20261121.tgz", "last night's archive")
+	f.put("20261122.tgz", "this morning's archive, from an earlier run of the day")
+	before := f.files()
 	f.job().Destinations[0].Verify = true
+	res := f.run(flipOneBit)
+	s := findStep(t, res, report.StepTransfer, "nas")
+	if s.Status != report.Failed || !strings.Contains(s.Cause, "before it took the name 20261122.tgz; the corrupt copy was deleted") || !strings.Contains(s.Hint, "altered the file") {
+		t.Errorf("transfer = %+v", s)
+	}
+	if s := findStep(t, res, report.StepRetention, "nas"); s.Status != report.Skipped {
+		t.Errorf("retention = %+v, want skipped after a failed transfer", s)
+	}
+	if got := f.files(); !maps.Equal(got, before) {
+		t.Errorf("the destination holds %v, want only the earlier archives, intact: %v", got, before)
+	}
+}
+
+// With verify = true, a good copy takes the archive's name after it was read back,
+// replacing the earlier archive of that name, and the hidden copy is gone.
+func TestVerifyThenRename(t *testing.T) {
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)}))
+	f.put("20261122.tgz", "this morning's archive, from an earlier run of the day")
+	f.job().Destinations[0].Verify = true
+	var during map[string]string
 	res := f.run(func(o *Options) {
 		o.uploadReader = func(r io.Reader) io.Reader {
-			flipped := false
-			return readFunc(func(p []byte) (int, error) {
-				n, err := r.Read(p)
-				if n > 0 && !flipped { // one bit, same length: only the checksum shows it
-					p[n/2] ^= 1
-					flipped = true
-				}
-				return n, err
-			})
+			return io.MultiReader(r, readFunc(func([]byte) (int, error) {
+				during = f.files() // the whole archive is sent, not yet renamed
+				return 0, io.EOF
+			}))
 		}
 	})
+	if res.Outcome() != report.Success {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	if s := findStep(t, res, report.StepTransfer, "nas"); !strings.Contains(s.Detail, "sha256 read back ok") {
+		t.Errorf("transfer = %+v", s)
+	}
+	if during[namefmt.TempName(namefmt.VerifyName("20261122.tgz"))] == "" || during["20261122.tgz"] == res.ArchiveSHA256 {
+		t.Errorf("while it was sent, the destination held %v: want the copy under a hidden name, and the earlier archive under its own", during)
+	}
+	files := f.files()
+	if len(files) != 1 || files["20261122.tgz"] != res.ArchiveSHA256 {
+		t.Errorf("the destination holds %v, want only 20261122.tgz with sha256 %s", files, res.ArchiveSHA256)
+	}
+}
+
+// A destination that cannot rename (S3: an object appears only once whole) is read
+// back after the upload: a copy that differs is deleted and the transfer fails.
+func TestVerifyWithoutRename(t *testing.T) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("archives"); err != nil {
+		t.Fatal(err)
+	}
+	// The storage alters what it stores: one bit of what it serves, while alter
+	// is set (an upload whose content differs is refused by the server already,
+	// which checks each part's MD5).
+	var alter atomic.Bool
+	s3 := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && alter.Load() {
+			w = &flipWriter{ResponseWriter: w}
+		}
+		s3.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, testutil.Zip(t, map[string][]byte{"dump.sql": dump("1", 1000)}))
+	f.job().Destinations[0] = config.Destination{Name: "nas", URL: "s3://archives/nightly", Endpoint: srv.URL, CAFile: ca,
+		Region: "us-east-1", AccessKey: "gardien", SecretKey: "gardien-secret", Verify: true}
+	if _, err := backend.PutObject("archives", "nightly/20261121.tgz", nil, strings.NewReader("last night's archive"), int64(len("last night's archive")), nil); err != nil {
+		t.Fatal(err)
+	}
+	objects := func() []string {
+		l, err := backend.ListBucket("archives", nil, gofakes3.ListBucketPage{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, o := range l.Contents {
+			names = append(names, o.Key)
+		}
+		return names
+	}
+
+	alter.Store(true)
+	res := f.run()
 	s := findStep(t, res, report.StepTransfer, "nas")
 	if s.Status != report.Failed || !strings.Contains(s.Cause, "the corrupt copy was deleted") || !strings.Contains(s.Hint, "altered the file") {
 		t.Errorf("transfer = %+v", s)
 	}
-	files := f.files()
-	if _, ok := files["20261122.tgz"]; ok {
-		t.Error("the corrupt copy is still on the destination under the archive's name")
+	if got := objects(); !slices.Equal(got, []string{"nightly/20261121.tgz"}) {
+		t.Errorf("the bucket holds %q, want only the earlier archive", got)
 	}
-	if _, ok := files["20261121.tgz"]; !ok {
-		t.Error("an earlier archive was lost")
+
+	alter.Store(false)
+	f.now = night.Add(time.Hour)
+	if res := f.run(); res.Outcome() != report.Success {
+		t.Fatalf("a second run, without the fault: %v", stepNames(res))
 	}
+	if got := objects(); !slices.Equal(got, []string{"nightly/20261121.tgz", "nightly/20261122.tgz"}) {
+		t.Errorf("the bucket holds %q, want both archives", got)
+	}
+}
+
+// flipWriter alters one bit of the first bytes written through it.
+type flipWriter struct {
+	http.ResponseWriter
+	flipped bool
+}
+
+func (w *flipWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 && !w.flipped {
+		p = append([]byte(nil), p...)
+		p[len(p)/2] ^= 1
+		w.flipped = true
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // A stop asked during the upload (gardien daemon on SIGTERM) lets the upload finish:

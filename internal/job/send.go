@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/gardien/gardien/internal/archive/namefmt"
 	"github.com/gardien/gardien/internal/config"
 	"github.com/gardien/gardien/internal/dest"
 	"github.com/gardien/gardien/internal/fault"
@@ -119,10 +121,25 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 		dr.transfer = step(report.StepTransfer, dc.Name, report.Skipped, fmt.Sprintf("dry run: would upload %s (%s)", st.name, report.Bytes(st.size)))
 	} else {
 		t0 := time.Now()
+		// With verify = true on a destination that can rename, the archive is sent
+		// under a hidden name and takes its own only once read back intact: a bad
+		// copy never replaces an earlier archive of that name (a second run of the
+		// day). Elsewhere (S3: an object appears whole, and is not renamed) it is
+		// read back under its name.
+		rn, early := d.(dest.Renamer)
+		early = early && dc.Verify
+		upName := st.name
+		if early {
+			upName = namefmt.VerifyName(st.name)
+		}
 		err := fault.Retry(ctx, log, config.DefaultRetries+1, "upload to "+dc.Name, func(ctx context.Context) error {
-			return r.put(ctx, d, dc.Name, st)
+			return r.put(ctx, d, dc.Name, st, upName)
 		})
-		if err == nil && dc.Verify {
+		switch {
+		case err != nil:
+		case early:
+			err = r.verifyThenRename(ctx, log, d, dc.Name, rn, st)
+		case dc.Verify:
 			err = r.verify(ctx, d, st)
 		}
 		if err != nil {
@@ -151,8 +168,8 @@ func (r *runner) sendOne(ctx context.Context, dc config.Destination, st *staged)
 	return dr
 }
 
-// put uploads the staged file; each attempt reads it again from the start.
-func (r *runner) put(ctx context.Context, d dest.Destination, target string, st *staged) error {
+// put uploads the staged file under name; each attempt reads it again from the start.
+func (r *runner) put(ctx context.Context, d dest.Destination, target string, st *staged, name string) error {
 	f, err := os.Open(st.path)
 	if err != nil {
 		return fault.Permanent(err)
@@ -164,22 +181,78 @@ func (r *runner) put(ctx context.Context, d dest.Destination, target string, st 
 	if r.opt.uploadReader != nil {
 		rd = r.opt.uploadReader(rd)
 	}
-	return d.Put(ctx, st.name, rd, st.size)
+	return d.Put(ctx, name, rd, st.size)
 }
 
-// verify reads the archive back and compares its SHA-256; a mismatching file is
-// deleted so that it never passes for a good archive.
-func (r *runner) verify(ctx context.Context, d dest.Destination, st *staged) error {
-	rc, err := d.Open(ctx, st.name)
+// verifyThenRename reads back the copy sent under namefmt.VerifyName(st.name),
+// compares its SHA-256, and only then renames it to st.name. A copy that differs is
+// deleted; the archive's name was never touched, so an earlier archive of that name
+// stays as it was.
+//
+// The read and the rename are retried like the upload, on the errors worth it (a
+// lost connection): a retried rename is safe, as Rename leaves its target alone
+// when the source is gone. A mismatch is not retried. SSH and TLS authenticate
+// every byte on the way, so a copy that differs was most likely altered where it is
+// stored (a disk, a controller, a file system), or the staged file changed under
+// gardien: sending it again would likely store the same fault, and a person has to
+// look.
+func (r *runner) verifyThenRename(ctx context.Context, log *slog.Logger, d dest.Destination, target string, rn dest.Renamer, st *staged) error {
+	tmp := namefmt.VerifyName(st.name)
+	var got string
+	err := fault.Retry(ctx, log, config.DefaultRetries+1, "read back from "+target, func(ctx context.Context) error {
+		var err error
+		got, err = readBack(ctx, d, tmp)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("read back: %w", err)
+		// The copy is hidden and does not pass for an archive: the retention of a
+		// later run removes it if this cannot.
+		d.Delete(ctx, tmp)
+		return err
 	}
-	defer rc.Close()
+	if got != st.sha256 {
+		if derr := d.Delete(ctx, tmp); derr != nil {
+			return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s, before it took the name %s; the corrupt copy %s could not be deleted (%v)", got, st.sha256, st.name, tmp, derr),
+				"the storage altered the file: check its disks and the network path; the corrupt copy "+tmp+" does not pass for an archive, and the retention of the next good run removes it")
+		}
+		return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s, before it took the name %s; the corrupt copy was deleted", got, st.sha256, st.name),
+			"the storage altered the file: check its disks and the network path")
+	}
+	// A rename that still fails leaves the checked copy under its hidden name, for
+	// the retention of the next good run.
+	return fault.Retry(ctx, log, config.DefaultRetries+1, "rename on "+target, func(ctx context.Context) error {
+		return rn.Rename(ctx, tmp, st.name)
+	})
+}
+
+// readBack returns the SHA-256 of the file name on the destination.
+func readBack(ctx context.Context, d dest.Destination, name string) (string, error) {
+	rc, err := d.Open(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("read back: %w", err)
+	}
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, rc}); err != nil {
-		return fmt.Errorf("read back: %w", err)
+	_, err = io.Copy(h, ctxReader{ctx, rc})
+	// Closed before the caller renames or deletes the file: SMB will not rename a
+	// file held open, and FTP does one thing at a time.
+	if cerr := rc.Close(); err == nil {
+		err = cerr
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != st.sha256 {
+	if err != nil {
+		return "", fmt.Errorf("read back: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// verify reads the archive back, after Put gave it its name, and compares its
+// SHA-256; a mismatching file is deleted so that it never passes for a good archive.
+// It serves the destinations that cannot rename (dest.Renamer).
+func (r *runner) verify(ctx context.Context, d dest.Destination, st *staged) error {
+	got, err := readBack(ctx, d, st.name)
+	if err != nil {
+		return err
+	}
+	if got != st.sha256 {
 		if derr := d.Delete(ctx, st.name); derr != nil {
 			// It looks like an archive, and is not one: say so loudly.
 			return fault.WithHint(fmt.Errorf("read back sha256 %s, sent %s; the corrupt copy could not be deleted (%v)", got, st.sha256, derr),

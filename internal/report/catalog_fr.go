@@ -322,6 +322,8 @@ var hintPatternsFR = [][2]string{
 		"l'archive précédente {1} est gardée sous le nom {2} dans le même répertoire : renommez-la en {3} sur le serveur, ou supprimez-la une fois qu'un nouveau {4} y est"},
 	{"the storage altered the file, and {s} on the destination is that corrupt copy: delete it by hand, then check the storage's disks and the network path",
 		"le stockage a altéré le fichier, et {1} sur la destination est cette copie corrompue : supprimez-la à la main, puis vérifiez les disques du stockage et le chemin réseau"},
+	{"the corrupt copy .{s}.verify does not pass for an archive, and the retention of the next good run removes it",
+		"la copie corrompue .{1}.verify ne passe pas pour une archive, et l'épuration de la prochaine exécution réussie la supprime"},
 	// internal/job
 	{"see the destination names with `gardien list {s}`", "voyez les noms des destinations avec `gardien list {1}`"},
 	{"see what each destination holds with `gardien list {s}`", "voyez ce que contient chaque destination avec `gardien list {1}`"},
