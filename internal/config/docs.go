@@ -228,8 +228,9 @@ var keyDocs = map[string]keyDoc{
 		schemes: []string{"ftps", "ftps+implicit", "webdavs", "s3"}},
 	"job.destination.allow_insecure": {text: "Accept a protocol without encryption (`ftp://`, `webdav://`).",
 		schemes: []string{"ftp", "webdav"}},
-	"job.destination.verify": {text: "After the upload, read the archive back and compare its SHA-256 with the one sent; " +
-		"a copy that differs is deleted and the transfer fails."},
+	"job.destination.verify": {text: "Read the archive back and compare its SHA-256 with the one sent, before it takes its name " +
+		"(it is sent as `.NAME.verify`); a copy that differs is deleted and the transfer fails, and an archive of that name " +
+		"already there is kept. On S3, which cannot rename, it is read back after the upload, under its name."},
 	"job.destination.timeout": {text: "To connect, and the longest the server may stay silent during an operation before " +
 		"the connection is cut (and the operation tried again).", schemes: []string{"sftp", "ftps", "ftps+implicit", "webdav", "webdavs", "smb", "s3"}},
 	"job.destination.require_mount": {text: "Refuse to write unless the directory is on a mounted file system other than " +
