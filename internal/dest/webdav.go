@@ -272,7 +272,8 @@ func (w *WebDAV) mkdirAll(ctx context.Context, dir string) error {
 func (w *WebDAV) remote(name string) string { return path.Join(w.t.dir, name) }
 
 // Put implements Destination: PUT of the temporary name with its Content-Length,
-// PROPFIND of its size, then MOVE to the final name with Overwrite: T.
+// PROPFIND of its size, then a MOVE to the final name that never loses a previous
+// file of that name (rename).
 func (w *WebDAV) Put(ctx context.Context, name string, r io.Reader, size int64) (err error) {
 	if err := checkName(name); err != nil {
 		return err
@@ -337,10 +338,9 @@ func (w *WebDAV) Rename(ctx context.Context, from, to string) error {
 		return err
 	}
 	src, dst := w.remote(from), w.remote(to)
-	// RFC 4918 has a MOVE with Overwrite: T delete the destination before it moves
-	// the source: a server that does so before it finds the source missing
-	// (golang.org/x/net/webdav, so rclone serve webdav) would lose to. Put has just
-	// checked its temporary file; here the source is checked first.
+	// A missing source must fail before anything touches to (some servers, such as
+	// golang.org/x/net/webdav, would act on to first). Put has just checked its
+	// temporary file; here the source is checked first.
 	err := w.do(ctx, "stat", src, func(cl *gowebdav.Client) error {
 		_, err := cl.Stat(src)
 		return err
@@ -354,15 +354,42 @@ func (w *WebDAV) Rename(ctx context.Context, from, to string) error {
 	return w.rename(ctx, src, dst)
 }
 
-// rename is a MOVE of from to to with Overwrite: T, one request that replaces to:
-// the server deletes the previous file as part of the move.
+// rename moves from to to, replacing to without ever losing it: a MOVE with
+// Overwrite: T has the server delete the destination first (RFC 4918), and a server
+// that then failed to move the source would have lost both. So the MOVE is made
+// with Overwrite: F, and when a file is in the way replaceByRename moves it aside,
+// moves the source, and puts it back if that fails.
 func (w *WebDAV) rename(ctx context.Context, from, to string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rename %s: not done: %w", from, err)
 	}
-	return w.do(ctx, "rename", from+" to "+to, func(cl *gowebdav.Client) error {
-		return cl.Rename(from, to, true)
+	return replaceByRename(w.log, davFiles{ctx: ctx, w: w}, from, to)
+}
+
+// davFiles is the renamer of replaceByRename over WebDAV requests.
+type davFiles struct {
+	ctx context.Context
+	w   *WebDAV
+}
+
+func (f davFiles) rename(from, to string) error {
+	return f.w.do(f.ctx, "rename", from+" to "+to, func(cl *gowebdav.Client) error {
+		return cl.Rename(from, to, false)
 	})
+}
+
+func (f davFiles) remove(name string) error {
+	return f.w.do(f.ctx, "delete", name, func(cl *gowebdav.Client) error { return cl.Remove(name) })
+}
+
+func (f davFiles) exists(name string) bool {
+	var fi os.FileInfo
+	err := f.w.do(f.ctx, "stat", name, func(cl *gowebdav.Client) error {
+		var err error
+		fi, err = cl.Stat(name)
+		return err
+	})
+	return err == nil && !fi.IsDir()
 }
 
 // removeTemp deletes what a failed upload left, without waiting long: the server
