@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/config
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/archive/namefmt
 	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) ./internal/archive
+	$(GO) test -run='^$$' -fuzz='^FuzzAddDeflated$$' -fuzztime=$(FUZZTIME) ./internal/archive
 	$(GO) test -run='^$$' -fuzz='^FuzzZip$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/source
 
 demo:

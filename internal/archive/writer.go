@@ -22,11 +22,20 @@ import (
 
 // Writer streams files into a compressed tar.
 type Writer struct {
+	out   io.Writer // where the compressed archive goes
 	comp  io.WriteCloser
 	tw    *tar.Writer
+	under target // what tw writes to: comp, or nothing while AddDeflated copies a stream
 	files []FileSum
 	links []Link
+	// gzip: the level of the members this writer compresses itself, 0 with zstd.
+	gzipLevel int
 }
+
+// target is a writer whose destination changes.
+type target struct{ w io.Writer }
+
+func (t *target) Write(p []byte) (int, error) { return t.w.Write(p) }
 
 // DefaultGzipLevel is the gzip level when none is configured: the fastest of
 // klauspost/compress whose archives of SQL dumps are no larger than `gzip -6`'s
@@ -52,14 +61,14 @@ func NewWriter(w io.Writer, compression string, level int) (*Writer, error) {
 		if level == 0 {
 			level = DefaultGzipLevel
 		}
-		gz, err := pgzip.NewWriterLevel(w, level)
+		gz, err := newGzip(w, level)
 		if err != nil {
-			return nil, fmt.Errorf("gzip level %d: %w", level, err)
-		}
-		if err := gz.SetConcurrency(gzipBlockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
 			return nil, err
 		}
-		comp = gz
+		aw := &Writer{out: w, comp: gz, gzipLevel: level}
+		aw.under.w = gz
+		aw.tw = tar.NewWriter(&aw.under)
+		return aw, nil
 	case "zstd":
 		opts := []zstd.EOption{zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0))}
 		if level > 0 {
@@ -73,7 +82,22 @@ func NewWriter(w io.Writer, compression string, level int) (*Writer, error) {
 	default:
 		return nil, fmt.Errorf("unknown compression %q", compression)
 	}
-	return &Writer{comp: comp, tw: tar.NewWriter(comp)}, nil
+	aw := &Writer{out: w, comp: comp}
+	aw.under.w = comp
+	aw.tw = tar.NewWriter(&aw.under)
+	return aw, nil
+}
+
+// newGzip returns a gzip member writer that compresses in parallel blocks.
+func newGzip(w io.Writer, level int) (*pgzip.Writer, error) {
+	gz, err := pgzip.NewWriterLevel(w, level)
+	if err != nil {
+		return nil, fmt.Errorf("gzip level %d: %w", level, err)
+	}
+	if err := gz.SetConcurrency(gzipBlockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
+	}
+	return gz, nil
 }
 
 // SourceError is a failure to read a file being archived: the source is at fault (a
@@ -115,6 +139,25 @@ type Entry struct {
 // Add; a directory or a symbolic link has none (r is nil). Links are listed in the
 // manifest with their target, so that a restore can check them too.
 func (w *Writer) AddEntry(e Entry, r io.Reader) (FileSum, error) {
+	hdr, err := tarHeader(e)
+	if err != nil {
+		return FileSum{}, err
+	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return FileSum{}, fmt.Errorf("tar header %s: %w", e.Name, err)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return FileSum{Name: e.Name}, nil
+	case tar.TypeSymlink:
+		w.links = append(w.links, Link{Name: e.Name, Target: e.Link})
+		return FileSum{Name: e.Name}, nil
+	}
+	return w.copyContent(e.Name, e.Size, r)
+}
+
+// tarHeader is the tar header of e.
+func tarHeader(e Entry) (*tar.Header, error) {
 	hdr := &tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     e.Name,
@@ -132,20 +175,14 @@ func (w *Writer) AddEntry(e Entry, r io.Reader) (FileSum, error) {
 	case e.Mode&fs.ModeSymlink != 0:
 		hdr.Typeflag, hdr.Size, hdr.Linkname = tar.TypeSymlink, 0, e.Link
 	case !e.Mode.IsRegular():
-		return FileSum{}, fmt.Errorf("%s: cannot archive a %v", e.Name, e.Mode.Type())
+		return nil, fmt.Errorf("%s: cannot archive a %v", e.Name, e.Mode.Type())
 	}
-	if err := w.tw.WriteHeader(hdr); err != nil {
-		return FileSum{}, fmt.Errorf("tar header %s: %w", e.Name, err)
-	}
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		return FileSum{Name: e.Name}, nil
-	case tar.TypeSymlink:
-		w.links = append(w.links, Link{Name: e.Name, Target: e.Link})
-		return FileSum{Name: e.Name}, nil
-	}
-	size := e.Size
-	name := e.Name
+	return hdr, nil
+}
+
+// copyContent copies the size bytes of r, the content of the file whose header was
+// just written, into the tar, checks that r ends there, and records the checksum.
+func (w *Writer) copyContent(name string, size int64, r io.Reader) (FileSum, error) {
 	h := sha256.New()
 	src := sourceReader{io.TeeReader(r, h)}
 	n, err := io.CopyN(w.tw, src, size)

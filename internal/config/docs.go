@@ -202,6 +202,11 @@ var keyDocs = map[string]keyDoc{
 		}},
 	"job.archive.compression": {text: "`gzip` (a standard .tgz, compressed on every core) or `zstd` (smaller and faster; `tar --zstd -xf` opens it)."},
 	"job.archive.level":       {text: "The compression level: 0 for the compressor's default, 1 (fast) to 9 (small) for gzip, 1 to 22 for zstd."},
+	"job.archive.recompress": {text: "With gzip, a dump that the zip holds deflated (as every export does) goes into the .tgz " +
+		"as the zip holds it, in a gzip member of its own: the archive is about the zip's size, and it is made at " +
+		"the speed of unzip (the dump is still inflated on the way, to check its CRC-32 and compute its SHA-256). " +
+		"`true` compresses the dump again at `level`: slower, and smaller only when the server's zip compresses " +
+		"weakly. zstd always compresses again."},
 	"job.archive.on_unchanged": {text: "A dump identical to the last successful run's: `skip` (a warning, exit code 3; " +
 		"nothing is sent, nothing deleted), `archive` (archive and send it anyway) or `fail`."},
 	"job.archive.staging_dir": {text: "Where the zip is downloaded and the archive built before it is sent: it needs room " +

@@ -371,6 +371,7 @@ type Archive struct {
 	Name        string `toml:"name"`        // strftime pattern
 	Compression string `toml:"compression"` // gzip | zstd
 	Level       int    `toml:"level"`       // 0 = the compressor's default
+	Recompress  bool   `toml:"recompress"`  // compress a zip's deflated dump again
 	OnUnchanged string `toml:"on_unchanged"`
 	StagingDir  string `toml:"staging_dir"`
 }

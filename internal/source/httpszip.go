@@ -167,6 +167,16 @@ func (s *HTTPSZip) Fetch(ctx context.Context, stage string, rec Recorder) (*Fetc
 		Step:    report.StepExpected,
 		Detail:  fmt.Sprintf("%s, %s, CRC-32 %08x ok", f.Name, report.Bytes(int64(f.UncompressedSize64)), f.CRC32),
 	}
+	if f.Method == zip.Deflate {
+		item.OpenDeflated = func() (io.ReadCloser, error) {
+			r, err := f.OpenRaw()
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(r), nil
+		}
+		item.DeflatedSize = int64(f.CompressedSize64)
+	}
 	return &Fetched{Items: []Item{item}, Close: zr.Close}, nil
 }
 

@@ -54,6 +54,11 @@ type Item struct {
 	// ErrSkipped leaves the item out of the archive: the source reports it itself
 	// (Fetched.Finish).
 	Open func() (io.ReadCloser, error)
+	// OpenDeflated, when set, returns the same content as a raw deflate stream of
+	// DeflatedSize bytes (a zip entry's compressed data), which a gzip archive can
+	// hold as it is instead of compressing the content again.
+	OpenDeflated func() (io.ReadCloser, error)
+	DeflatedSize int64
 	// Step is the check that reading the whole content proves (a zip entry's CRC-32
 	// is verified at its end), with Detail to show when it passed. An item without
 	// Detail is not recorded on its own: a folder's thousands of files are recorded

@@ -1,0 +1,243 @@
+package archive
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash/crc32"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gardien/gardien/internal/demo"
+)
+
+// deflate returns data as a raw deflate stream, as a zip entry holds it.
+func deflate(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// buildDeflated archives a small file, then dump (given deflated), then another
+// small file, and returns the archive.
+func buildDeflated(t *testing.T, compression string, dump, raw []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, compression, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Add("before.txt", 6, created, strings.NewReader("before")); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(raw), crc32.ChecksumIEEE(dump))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(dump)
+	if sum.SHA256 != hex.EncodeToString(h[:]) || sum.Size != int64(len(dump)) || sum.Name != "dump.sql" {
+		t.Errorf("sum = %+v", sum)
+	}
+	if _, err := w.Add("after.txt", 5, created, strings.NewReader("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(&Manifest{Gardien: "test", Job: "db", Run: "ab12", Created: created}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// The deflate data is kept as it is, and the archive holds the dump, checked
+// against the MANIFEST by Extract and opened by the system's tar and gzip.
+func TestAddDeflatedRoundTrip(t *testing.T) {
+	var dump bytes.Buffer
+	if err := demo.WriteDump(&dump, 3<<20, 1); err != nil {
+		t.Fatal(err)
+	}
+	raw := deflate(t, dump.Bytes(), 6)
+	for _, comp := range []string{"gzip", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			tgz := buildDeflated(t, comp, dump.Bytes(), raw)
+			if comp == "gzip" {
+				if !bytes.Contains(tgz, raw) {
+					t.Error("the deflate data is not in the archive as it was given")
+				}
+				// The dump's member is the raw data and 18 bytes; the tar headers,
+				// the MANIFEST and the two small files take a few hundred more.
+				if extra := len(tgz) - len(raw); extra < 18 || extra > 2048 {
+					t.Errorf("archive is %d bytes for %d of deflate data", len(tgz), len(raw))
+				}
+			}
+			dir := t.TempDir()
+			m, err := Extract(bytes.NewReader(tgz), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Files) != 3 {
+				t.Errorf("manifest files = %+v", m.Files)
+			}
+			for name, want := range map[string][]byte{"before.txt": []byte("before"), "dump.sql": dump.Bytes(), "after.txt": []byte("after")} {
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: %d bytes, %v", name, len(got), err)
+				}
+			}
+		})
+	}
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("no tar on this machine")
+	}
+	tgz := filepath.Join(t.TempDir(), "20261122.tgz")
+	if err := os.WriteFile(tgz, buildDeflated(t, "gzip", dump.Bytes(), raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("gzip", "-t", tgz).CombinedOutput(); err != nil {
+		t.Fatalf("gzip -t: %v: %s", err, b)
+	}
+	out := t.TempDir()
+	if b, err := exec.Command("tar", "xzf", tgz, "-C", out).CombinedOutput(); err != nil {
+		t.Fatalf("tar xzf: %v: %s", err, b)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "dump.sql"))
+	if err != nil || !bytes.Equal(got, dump.Bytes()) {
+		t.Fatalf("dump.sql extracted by tar differs (%d bytes, %v)", len(got), err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "after.txt")); err != nil || string(b) != "after" {
+		t.Errorf("after.txt = %q, %v", b, err)
+	}
+}
+
+// An empty dump is a deflate stream too.
+func TestAddDeflatedEmpty(t *testing.T) {
+	tgz := buildDeflated(t, "gzip", nil, deflate(t, nil, 6))
+	dir := t.TempDir()
+	if _, err := Extract(bytes.NewReader(tgz), dir); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "dump.sql")); err != nil || len(b) != 0 {
+		t.Errorf("dump.sql = %d bytes, %v", len(b), err)
+	}
+}
+
+// A damaged stream fails as a damaged source, with what is wrong; data after the end
+// of the stream is ErrDeflateTrailing, which the caller answers by compressing again.
+func TestAddDeflatedBadStream(t *testing.T) {
+	dump := bytes.Repeat([]byte("COPY public.t (a, b) FROM stdin;\n1\tabc\n\\.\n"), 20000)
+	raw := deflate(t, dump, 6)
+	flipped := bytes.Clone(raw)
+	flipped[len(flipped)/2] ^= 0x55
+	crc := crc32.ChecksumIEEE(dump)
+	scenarios := []struct {
+		name     string
+		raw      []byte
+		size     int64
+		crc      uint32
+		want     string
+		source   bool
+		trailing bool
+	}{
+		{"truncated", raw[:len(raw)/2], int64(len(dump)), crc, "unexpected EOF", true, false},
+		{"a flipped byte", flipped, int64(len(dump)), crc, "", true, false},
+		{"wrong CRC-32", raw, int64(len(dump)), crc ^ 1, "CRC-32", true, false},
+		{"shorter than announced", raw, int64(len(dump)) + 1, crc, "got", true, false},
+		{"longer than announced", raw, int64(len(dump)) - 1, crc, "longer than", true, false},
+		{"not deflate at all", []byte("PK\x03\x04 this is not deflate data"), 10, 0, "", true, false},
+		{"data after the stream", append(bytes.Clone(raw), "junk"...), int64(len(dump)), crc, "after the end", false, true},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			w, err := NewWriter(io.Discard, "gzip", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.AddDeflated(Entry{Name: "dump.sql", Size: sc.size, Mode: 0o600, ModTime: created}, bytes.NewReader(sc.raw), sc.crc)
+			var se *SourceError
+			switch {
+			case err == nil:
+				t.Fatal("no error")
+			case errors.As(err, &se) != sc.source:
+				t.Errorf("err = %v (%T): SourceError %v, want %v", err, err, !sc.source, sc.source)
+			case errors.Is(err, ErrDeflateTrailing) != sc.trailing:
+				t.Errorf("err = %v: ErrDeflateTrailing %v, want %v", err, !sc.trailing, sc.trailing)
+			case !strings.Contains(err.Error(), sc.want):
+				t.Errorf("err = %v, want %q", err, sc.want)
+			}
+		})
+	}
+}
+
+// failAfter accepts n bytes, then fails like a full disk.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errors.New("no space left on device")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// A failed write of the archive is the archive's error, not the source's.
+func TestAddDeflatedWriteError(t *testing.T) {
+	dump := bytes.Repeat([]byte("0123456789abcdef\n"), 200000)
+	w, err := NewWriter(&failAfter{n: 4096}, "gzip", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(deflate(t, dump, 1)), crc32.ChecksumIEEE(dump))
+	var se *SourceError
+	if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("err = %v, want the write error, not a SourceError", err)
+	}
+}
+
+// FuzzAddDeflated: whatever the raw stream, AddDeflated either fails or writes an
+// archive that holds exactly what the stream inflates to.
+func FuzzAddDeflated(f *testing.F) {
+	f.Add(deflate(f, []byte("COPY t FROM stdin;\n1\n\\.\n"), 6), int64(24))
+	f.Add(deflate(f, nil, 0), int64(0))
+	f.Add([]byte{0x01, 0x00, 0x00, 0xff, 0xff}, int64(0))
+	f.Fuzz(func(t *testing.T, raw []byte, size int64) {
+		want, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), 1<<20))
+		if err != nil || size < 0 || size > 1<<20 {
+			size = int64(len(want))
+		}
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, "gzip", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.AddDeflated(Entry{Name: "dump.sql", Size: size, Mode: 0o600, ModTime: created}, bytes.NewReader(raw), crc32.ChecksumIEEE(want)); err != nil {
+			return
+		}
+		if err := w.Close(&Manifest{Gardien: "test", Job: "db", Run: "ab12", Created: created}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := Extract(bytes.NewReader(buf.Bytes()), dir); err != nil {
+			t.Fatalf("the archive does not extract: %v", err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "dump.sql"))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("dump.sql is %d bytes (%v), the stream inflates to %d", len(got), err, len(want))
+		}
+	})
+}

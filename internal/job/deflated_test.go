@@ -1,0 +1,141 @@
+package job
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gardien/gardien/internal/archive"
+	"github.com/gardien/gardien/internal/report"
+	"github.com/gardien/gardien/internal/testutil"
+)
+
+// zipRaw returns the compressed data of name in the zip z.
+func zipRaw(t *testing.T, z []byte, name string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == name {
+			r, err := f.OpenRaw()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	t.Fatalf("no %s in the zip", name)
+	return nil
+}
+
+// extracted returns the dump of the archive the destination received.
+func (f *fixture) extracted(name string) []byte {
+	f.t.Helper()
+	a, err := os.Open(filepath.Join(f.dest, name))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer a.Close()
+	out := f.t.TempDir()
+	if _, err := archive.Extract(a, out); err != nil {
+		f.t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "dump.sql"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return got
+}
+
+// By default the zip's deflate data goes into the .tgz as it is; recompress = true
+// compresses the dump again. Both archives hold the dump.
+func TestArchiveKeepsTheZipsDeflateData(t *testing.T) {
+	d := dump("1", 50000)
+	z := testutil.Zip(t, map[string][]byte{"dump.sql": d})
+	raw := zipRaw(t, z, "dump.sql")
+	for _, recompress := range []bool{false, true} {
+		f := newFixture(t, z)
+		f.job().Archive.Recompress = recompress
+		res := f.run()
+		if res.Outcome() != report.Success {
+			t.Fatalf("recompress=%v: outcome %v: %v", recompress, res.Outcome(), stepNames(res))
+		}
+		tgz, err := os.ReadFile(filepath.Join(f.dest, "20261122.tgz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := bytes.Contains(tgz, raw); kept == recompress {
+			t.Errorf("recompress=%v: the zip's deflate data is in the archive: %v", recompress, kept)
+		}
+		if got := f.extracted("20261122.tgz"); !bytes.Equal(got, d) {
+			t.Errorf("recompress=%v: the archived dump differs from the source's (%d bytes, want %d)", recompress, len(got), len(d))
+		}
+	}
+}
+
+// A zip whose entry has data after the end of its deflate stream is read by unzip
+// and Go's archive/zip; gardien cannot keep that stream as a gzip member, so it
+// writes the archive again, compressed, says so in the log, and records each check once.
+func TestArchiveTrailingDeflateDataCompressedAgain(t *testing.T) {
+	d := dump("2", 30000)
+	var raw bytes.Buffer
+	fw, _ := flate.NewWriter(&raw, 6)
+	fw.Write(d)
+	fw.Close()
+	raw.WriteString("junk after the stream")
+	var z bytes.Buffer
+	zw := zip.NewWriter(&z)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "dump.sql", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(d),
+		CompressedSize64: uint64(raw.Len()), UncompressedSize64: uint64(len(d))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(raw.Bytes())
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What the source server sent is a zip that readers accept.
+	zr, _ := zip.NewReader(bytes.NewReader(z.Bytes()), int64(z.Len()))
+	rc, _ := zr.File[0].Open()
+	if b, err := io.ReadAll(rc); err != nil || !bytes.Equal(b, d) {
+		t.Fatalf("archive/zip reads %d bytes, %v", len(b), err)
+	}
+
+	f := newFixture(t, z.Bytes())
+	var log bytes.Buffer
+	res := f.run(func(o *Options) { o.Log = slog.New(slog.NewTextHandler(&log, nil)) })
+	if res.Outcome() != report.Success {
+		t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+	}
+	if got := f.extracted("20261122.tgz"); !bytes.Equal(got, d) {
+		t.Errorf("the archived dump differs from the source's (%d bytes, want %d)", len(got), len(d))
+	}
+	if !strings.Contains(log.String(), "compressing the archive again") || !strings.Contains(log.String(), "after the end of the deflate stream") {
+		t.Errorf("the log does not say why the archive was compressed again:\n%s", log.String())
+	}
+	n := 0
+	for _, s := range res.Steps {
+		if s.Name == report.StepExpected {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%q recorded %d times: %v", report.StepExpected, n, stepNames(res))
+	}
+	if ents, _ := os.ReadDir(f.job().Archive.StagingDir); len(ents) != 0 {
+		t.Errorf("staging left %v", ents)
+	}
+}
