@@ -7,8 +7,10 @@
 # numbers), zips it, serves it over HTTPS on 127.0.0.1, and starts an OpenSSH server
 # on 127.0.0.1 (its own user and port, so that it does not disturb the integration
 # servers). Then, BENCH_RUNS times, alternately: `gardien run` and the shell pipeline
-# (scripts/bench/pipeline.sh), each timed by GNU time -v; the upload alone, gardien's
-# (`bench put`) against `rclone copyto`; and once the unchanged dump.
+# (scripts/bench/pipeline.sh), each timed by GNU time -v, and `gardien run` with
+# recompress = true (the dump compressed again instead of the zip's deflate data kept);
+# the upload alone, gardien's (`bench put`) against `rclone copyto`; and once the
+# unchanged dump.
 #
 #   BENCH_SIZE=1GB          dump size; several sizes separated by spaces, each with its
 #                           own number of runs if given after a colon: "100MB 1GB 4GB:1"
@@ -21,7 +23,7 @@
 #   BENCH_SSH_PORT=22122
 #
 # Runs as root: it installs what is missing with apt-get (openssh-server, rclone,
-# time, curl, unzip) and creates the user gardien-bench.
+# time, curl, zip, unzip) and creates the user gardien-bench.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -58,6 +60,7 @@ need rclone rclone
 need /usr/bin/time time
 need curl curl
 need unzip unzip
+need zip zip
 need go "Go (/usr/local/go/bin)"
 if [[ " ${missing[*]} " == *" Go "* ]]; then die "Go is not installed in /usr/local/go/bin"; fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -135,7 +138,7 @@ for _ in $(seq 100); do [ -s "$BENCH_DIR/url" ] && break; sleep 0.1; done
 [ -s "$BENCH_DIR/url" ] || die "the HTTPS server did not start"
 url=$(cat "$BENCH_DIR/url")/dump.zip
 
-# write_config FILE SUBDIR ON_UNCHANGED CONFIRM: a gardien configuration for this bench.
+# write_config FILE SUBDIR ON_UNCHANGED CONFIRM [RECOMPRESS]: a gardien configuration for this bench.
 write_config() {
   cat >"$1" <<TOML
 # Written by scripts/bench.sh.
@@ -163,6 +166,7 @@ name = "bench"
   [job.archive]
   name = "%Y%m%d.tgz"
   on_unchanged = "$3"
+  recompress = ${5:-false}
   staging_dir = "$BENCH_DIR/staging"
 
   [[job.destination]]
@@ -176,10 +180,11 @@ name = "bench"
 TOML
 }
 write_config "$BENCH_DIR/run.toml" gardien archive false
+write_config "$BENCH_DIR/recompress.toml" recompress archive false true
 write_config "$BENCH_DIR/put.toml" put archive false
 write_config "$BENCH_DIR/unchanged.toml" gardien skip false
 write_config "$BENCH_DIR/confirm.toml" gardien skip true
-for d in gardien shell put rclone; do install -d -o "$ssh_user" "$sftp_root/$d"; done
+for d in gardien recompress shell put rclone; do install -d -o "$ssh_user" "$sftp_root/$d"; done
 printf '' >"$BENCH_DIR/rclone.conf"
 
 # timed OUT WANT CMD...: runs CMD under GNU time -v (OUT.time, its output in OUT.out),
@@ -217,6 +222,11 @@ for item in $BENCH_SIZE; do
     cp "$BENCH_DIR/gardien.log" "$out/gardien-$i.log"
     echo "archive_bytes=$(stat -c %s "$sftp_root/gardien/$name")" >"$out/gardien-$i.meta"
 
+    rm -f "$BENCH_DIR/gardien.log"
+    timed "$out/gardien-recompress-$i" 0 "$gardien" --config "$BENCH_DIR/recompress.toml" run
+    cp "$BENCH_DIR/gardien.log" "$out/gardien-recompress-$i.log"
+    echo "archive_bytes=$(stat -c %s "$sftp_root/recompress/$name")" >"$out/gardien-recompress-$i.meta"
+
     timed "$out/shell-$i" 0 env URL="$url" CA_FILE="$BENCH_DIR/ca.pem" WORK="$BENCH_DIR/shell" \
       SSH_PORT="$BENCH_SSH_PORT" SSH_USER="$ssh_user" SSH_KEY="$sshdir/client_ed25519" \
       KNOWN_HOSTS="$sshdir/known_hosts" REMOTE_DIR="$sftp_root/shell" bash scripts/bench/pipeline.sh
@@ -228,6 +238,9 @@ for item in $BENCH_SIZE; do
   # gardien's archive opens with tar xzf and holds the dump that unzip extracted.
   got=$(tar -xzOf "$sftp_root/gardien/$name" dump.sql | sha256sum | cut -d' ' -f1)
   [ "$got" = "$(cat "$out/dump.sha256")" ] || die "the dump in gardien's archive differs from the one in the zip"
+  got=$(tar -xzOf "$sftp_root/recompress/$name" dump.sql | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$(cat "$out/dump.sha256")" ] || die "the dump in gardien's recompressed archive differs from the one in the zip"
+  rm -f "$sftp_root/recompress/$name"
   mv "$sftp_root/gardien/$name" "$BENCH_DIR/upload/$name"
 
   say "== $size: the same dump again (unchanged)"

@@ -2,9 +2,13 @@ package main
 
 import (
 	"archive/zip"
+	"bufio"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gardien/gardien/internal/config"
@@ -34,27 +38,38 @@ func cmdDump(args []string) error {
 	}
 	t0 := time.Now()
 	tmp := *out + ".tmp"
-	f, err := os.Create(tmp)
+	os.Remove(tmp)
+	defer os.Remove(tmp)
+	// The dump is written out, then zipped by Info-ZIP's zip at its default level, 6:
+	// the zip of the export scripts, and the deflate of gzip -6 (the same algorithm and
+	// parameters). Python's zipfile (Odoo's backups) uses zlib at level 6, within a
+	// few hundredths of a percent of it; Go's archive/zip deflates 0.7 % larger.
+	dir, err := os.MkdirTemp(filepath.Dir(*out), "dump-")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
-	// archive/zip's own deflate, at its default level, 6: what the zip command and
-	// the exports of Python's zipfile or PHP's ZipArchive write (zlib's default).
-	zw := zip.NewWriter(f)
-	ew, err := zw.CreateHeader(&zip.FileHeader{Name: "dump.sql", Method: zip.Deflate, Modified: time.Now(),
-		Comment: dumpComment(*seed)})
-	if err == nil {
-		err = demo.WriteDump(ew, size, *seed)
+	defer os.RemoveAll(dir)
+	sql := filepath.Join(dir, "dump.sql")
+	f, err := os.Create(sql)
+	if err != nil {
+		return err
 	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = demo.WriteDump(bw, size, *seed)
 	if err == nil {
-		err = zw.Close()
+		err = bw.Flush()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return fmt.Errorf("write %s: %w", sql, err)
+	}
+	zip := exec.Command("zip", "-q", "-6", "-j", "-X", "-z", tmp, sql)
+	zip.Stdin = strings.NewReader(dumpComment(*seed) + "\n")
+	zip.Stdout, zip.Stderr = os.Stderr, os.Stderr
+	if err := zip.Run(); err != nil {
+		return fmt.Errorf("zip %s: %w", sql, err)
 	}
 	if err := os.Rename(tmp, *out); err != nil {
 		return err
@@ -78,7 +93,7 @@ func writeDumpMeta(meta, zipPath string, dumpBytes int64) error {
 
 // dumpComment marks the zips this command wrote, with what they depend on.
 func dumpComment(seed uint64) string {
-	return fmt.Sprintf("gardien bench seed %d, deflate level 6", seed)
+	return fmt.Sprintf("gardien bench seed %d, zip -6", seed)
 }
 
 // existingDump returns the size of the dump in the zip at path when it was made
@@ -89,7 +104,7 @@ func existingDump(path string, seed uint64) (int64, bool) {
 		return 0, false
 	}
 	defer zr.Close()
-	if len(zr.File) != 1 || zr.File[0].Name != "dump.sql" || zr.File[0].Comment != dumpComment(seed) {
+	if len(zr.File) != 1 || zr.File[0].Name != "dump.sql" || strings.TrimSpace(zr.Comment) != dumpComment(seed) {
 		return 0, false
 	}
 	return int64(zr.File[0].UncompressedSize64), true
