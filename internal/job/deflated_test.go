@@ -139,3 +139,36 @@ func TestArchiveTrailingDeflateDataCompressedAgain(t *testing.T) {
 		t.Errorf("staging left %v", ents)
 	}
 }
+
+// A zip bomb that lies about its size: the entry declares 1000 bytes and inflates to
+// 64 MB. Kept as deflate data, it is still inflated on the way: reading stops just
+// past the declared size, the source's check fails, and nothing reaches the
+// destination.
+func TestArchiveDeflatedBombThatLies(t *testing.T) {
+	big := make([]byte, 64<<20)
+	var raw bytes.Buffer
+	fw, _ := flate.NewWriter(&raw, 9)
+	fw.Write(big)
+	fw.Close()
+	var z bytes.Buffer
+	zw := zip.NewWriter(&z)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "dump.sql", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(big[:1000]),
+		CompressedSize64: uint64(raw.Len()), UncompressedSize64: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(raw.Bytes())
+	zw.Close()
+	f := newFixture(t, z.Bytes())
+	res := f.run()
+	s := findStep(t, res, report.StepExpected)
+	if res.Outcome() != report.Failure || s.Status != report.Failed || !strings.Contains(s.Cause, "longer than the 1000 bytes announced") {
+		t.Errorf("outcome %v, %q: %+v", res.Outcome(), report.StepExpected, s)
+	}
+	if files := f.files(); len(files) != 0 {
+		t.Errorf("the destination received %v", files)
+	}
+	if ents, _ := os.ReadDir(f.job().Archive.StagingDir); len(ents) != 0 {
+		t.Errorf("staging left %v", ents)
+	}
+}
