@@ -70,6 +70,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
+# The one-minute load average lags: wait, up to three minutes, for the work that
+# ran before (a build, a test run) to leave it, so that "before" describes the runs.
+for _ in $(seq 90); do
+  awk '{exit !($1 < 0.3)}' /proc/loadavg && break
+  sleep 2
+done
+
 mkdir -p "$BENCH_DIR"
 runs=$BENCH_DIR/runs
 rm -rf "$runs" "$BENCH_DIR/staging" "$BENCH_DIR/shell" "$BENCH_DIR/upload" "$BENCH_DIR/state"
