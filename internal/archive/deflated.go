@@ -3,19 +3,12 @@ package archive
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 
 	"github.com/klauspost/compress/flate"
 )
-
-// ErrDeflateTrailing is returned by AddDeflated when the raw stream goes on after the
-// end of its deflate data: that stream cannot be a gzip member as it is, and the
-// archive written so far is unusable. Archive the file again with AddEntry, in a new
-// archive.
-var ErrDeflateTrailing = errors.New("data after the end of the deflate stream")
 
 // AddDeflated archives a regular file whose content raw holds as a raw deflate stream
 // (RFC 1951, a zip entry's compressed data) that inflates to e.Size bytes with
@@ -26,8 +19,10 @@ var ErrDeflateTrailing = errors.New("data after the end of the deflate stream")
 // a series of them, and gzip, tar xzf and every gzip reader read them as one), and a
 // new member takes the rest of the tar. It is still inflated on the way, to check its
 // size and CRC-32 and to compute its SHA-256, so a damaged stream fails as it would
-// with AddEntry (a *SourceError), but the work is that of unzip, not of gzip. With
-// zstd, it is inflated and compressed as AddEntry does.
+// with AddEntry (a *SourceError), but the work is that of unzip, not of gzip. Only
+// the bytes the inflater consumed go into the archive: data after the end of the
+// stream, which zip readers ignore too, is left out. With zstd, the stream is
+// inflated and compressed as AddEntry does.
 func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error) {
 	if !e.Mode.IsRegular() {
 		return FileSum{}, fmt.Errorf("%s: only a regular file can be added deflated", e.Name)
@@ -52,27 +47,24 @@ func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error
 	if _, err := w.out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}); err != nil {
 		return FileSum{}, err
 	}
-	// The raw bytes go to the archive as they are read; the tar, which counts the
-	// file's bytes and pads it, gets the inflated content and writes it nowhere.
-	tee := &rawTee{r: raw, w: w.out}
-	br := bufio.NewReaderSize(tee, 256<<10)
-	fr := flate.NewReader(br)
+	// The raw bytes go to the archive once the inflater has consumed them; the tar,
+	// which counts the file's bytes and pads it, gets the inflated content and
+	// writes it nowhere.
+	tee := &consumedTee{r: raw, w: w.out}
+	tee.br = bufio.NewReaderSize(tee, 256<<10)
+	fr := flate.NewReader(tee.br)
 	defer fr.Close()
 	check := &crcChecker{r: fr, name: e.Name, want: crc, h: crc32.NewIEEE()}
 	w.under.w = io.Discard
 	sum, err := w.copyContent(e.Name, e.Size, check)
+	if err == nil {
+		err = tee.flush() // the end of the stream
+	}
 	if tee.werr != nil { // a write to the archive failed: not the source's fault
 		return FileSum{}, tee.werr
 	}
 	if err != nil {
 		return FileSum{}, err
-	}
-	if br.Buffered() > 0 {
-		return FileSum{}, fmt.Errorf("%s: %w", e.Name, ErrDeflateTrailing)
-	}
-	var one [1]byte
-	if n, _ := io.ReadFull(raw, one[:]); n > 0 {
-		return FileSum{}, fmt.Errorf("%s: %w", e.Name, ErrDeflateTrailing)
 	}
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], crc)
@@ -88,23 +80,40 @@ func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error
 	return sum, nil
 }
 
-// rawTee writes to w what is read from r, and keeps the error of that write apart
-// from r's.
-type rawTee struct {
+// consumedTee is the reader under br, the buffer the inflater reads from: it writes
+// to w the bytes the inflater consumed, and keeps the error of that write apart
+// from r's. br's unread bytes are always the last ones it was given, so what it was
+// given but no longer holds has been consumed: at the end of the stream, what br
+// still holds, and what is left in r, is data after the stream.
+type consumedTee struct {
 	r    io.Reader
 	w    io.Writer
+	br   *bufio.Reader
+	held []byte // given to br, not yet written to w
 	werr error
 }
 
-func (t *rawTee) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if n > 0 {
-		if _, werr := t.w.Write(p[:n]); werr != nil {
-			t.werr = werr
-			return n, werr
-		}
+func (t *consumedTee) Read(p []byte) (int, error) {
+	if err := t.flush(); err != nil {
+		return 0, err
 	}
+	n, err := t.r.Read(p)
+	t.held = append(t.held, p[:n]...)
 	return n, err
+}
+
+// flush writes what the inflater consumed of the bytes held.
+func (t *consumedTee) flush() error {
+	done := len(t.held) - t.br.Buffered()
+	if done <= 0 {
+		return nil
+	}
+	if _, err := t.w.Write(t.held[:done]); err != nil {
+		t.werr = err
+		return err
+	}
+	t.held = t.held[:copy(t.held, t.held[done:])]
+	return nil
 }
 
 // crcChecker computes the CRC-32 of what r gives and checks it at r's end.

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"os"
@@ -399,123 +398,99 @@ func (r *runner) buildArchive(ctx context.Context, items []source.Item) (*staged
 	}
 	tmp := filepath.Join(r.stage, namefmt.TempName(name))
 	t0 := time.Now()
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		r.fail(report.StepArchive, "", fmt.Errorf("create staged archive: %w", err))
+		return nil, false
+	}
 	defer os.Remove(tmp)
+	defer f.Close()
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	aw, err := archive.NewWriter(cw, r.job.Archive.Compression, r.job.Archive.Level)
+	if err != nil {
+		r.fail(report.StepArchive, "", err)
+		return nil, false
+	}
 	defer func() { r.src = nil }()
-	// A zip entry's deflate data goes into the archive as it is, unless the job asks
-	// for recompression, or a first attempt found a stream that cannot be a gzip
-	// member (data after its end): then the archive is written again, compressed.
+	// A zip entry's deflate data goes into the archive as it is (inflated on the way,
+	// to be checked), unless the job asks for the dump to be compressed again.
 	reuse := !r.job.Archive.Recompress
-	recorded := 0 // items whose step is recorded: a second attempt does not repeat them
-	var (
-		f  *os.File
-		h  hash.Hash
-		cw *countWriter
-		aw *archive.Writer
-	)
-attempt:
-	for {
-		var err error
-		if f != nil {
-			f.Close()
-			os.Remove(tmp)
+	var total int64
+	for _, it := range items {
+		if reuse && it.OpenDeflated != nil {
+			total += it.DeflatedSize
+		} else {
+			total += it.Size
 		}
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			r.fail(report.StepArchive, "", fmt.Errorf("create staged archive: %w", err))
-			return nil, false
-		}
-		defer f.Close()
-		h = sha256.New()
-		cw = &countWriter{w: io.MultiWriter(f, h)}
-		aw, err = archive.NewWriter(cw, r.job.Archive.Compression, r.job.Archive.Level)
-		if err != nil {
+	}
+	task := progress.From(ctx).Start("archive", total)
+	defer task.Done()
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
 			r.fail(report.StepArchive, "", err)
 			return nil, false
 		}
-		st.files = st.files[:0]
-		var total int64
-		for _, it := range items {
-			if reuse && it.OpenDeflated != nil {
-				total += it.DeflatedSize
-			} else {
-				total += it.Size
-			}
+		r.src = nil
+		if i < len(r.itemSrc) {
+			r.src = r.itemSrc[i]
 		}
-		task := progress.From(ctx).Start("archive", total)
-		defer task.Done()
-		for i, it := range items {
-			if err := ctx.Err(); err != nil {
-				r.fail(report.StepArchive, "", err)
+		if !it.IsFile() { // a folder or a link: its header is all there is
+			if _, err := aw.AddEntry(archive.Entry{Name: it.Name, Mode: it.Mode, ModTime: it.ModTime, Link: it.Link}, nil); err != nil {
+				r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
 				return nil, false
 			}
-			r.src = nil
-			if i < len(r.itemSrc) {
-				r.src = r.itemSrc[i]
-			}
-			if !it.IsFile() { // a folder or a link: its header is all there is
-				if _, err := aw.AddEntry(archive.Entry{Name: it.Name, Mode: it.Mode, ModTime: it.ModTime, Link: it.Link}, nil); err != nil {
-					r.fail(report.StepArchive, "", fmt.Errorf("write %s: %w", tmp, err))
-					return nil, false
-				}
-				st.files = append(st.files, state.File{Name: it.Name, Stamp: it.Stamp})
-				continue
-			}
-			deflated := reuse && it.OpenDeflated != nil
-			open := it.Open
-			if deflated {
-				open = it.OpenDeflated
-			}
-			rc, err := open()
-			if errors.Is(err, source.ErrSkipped) { // the source reports it (Finish)
-				continue
-			}
-			if err != nil {
-				r.fail(it.Step, "", fmt.Errorf("open %s: %w", it.Name, err))
-				return nil, false
-			}
-			mode := it.Mode
-			if mode == 0 {
-				mode = 0o600
-			}
-			entry := archive.Entry{Name: it.Name, Size: it.Size, Mode: mode, ModTime: it.ModTime}
-			in := task.Reader(ctxReader{ctx, rc})
-			var sum archive.FileSum
-			if deflated {
-				sum, err = aw.AddDeflated(entry, in, it.CRC32)
-			} else {
-				sum, err = aw.AddEntry(entry, in)
-			}
-			rc.Close()
-			var se *archive.SourceError
-			switch {
-			case err != nil && ctx.Err() != nil:
-				r.fail(report.StepArchive, "", ctx.Err())
-				return nil, false
-			case errors.Is(err, archive.ErrDeflateTrailing):
-				r.log.Warn("the zip entry's deflate data cannot be kept as it is: compressing the archive again", "error", err)
-				reuse = false
-				task.Done()
-				continue attempt
-			case errors.As(err, &se):
-				cause := fmt.Errorf("%s is damaged: %w", it.Name, se.Err)
-				hint := sourceHint(se.Err)
-				var h fault.Hinted
-				if errors.As(se.Err, &h) {
-					hint = h.Hint()
-				}
-				r.rec(report.Step{Name: it.Step, Status: report.Failed, Cause: cause.Error(), Hint: hint})
-				return nil, false
-			case err != nil:
-				r.fail(report.StepArchive, "", writeErr(tmp, err))
-				return nil, false
-			}
-			if it.Detail != "" && i >= recorded {
-				r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: it.Detail})
-			}
-			recorded = max(recorded, i+1)
-			st.files = append(st.files, state.File{Name: sum.Name, Size: sum.Size, SHA256: sum.SHA256, CRC32: it.CRC32, Stamp: it.Stamp})
+			st.files = append(st.files, state.File{Name: it.Name, Stamp: it.Stamp})
+			continue
 		}
-		break
+		deflated := reuse && it.OpenDeflated != nil
+		open := it.Open
+		if deflated {
+			open = it.OpenDeflated
+		}
+		rc, err := open()
+		if errors.Is(err, source.ErrSkipped) { // the source reports it (Finish)
+			continue
+		}
+		if err != nil {
+			r.fail(it.Step, "", fmt.Errorf("open %s: %w", it.Name, err))
+			return nil, false
+		}
+		mode := it.Mode
+		if mode == 0 {
+			mode = 0o600
+		}
+		entry := archive.Entry{Name: it.Name, Size: it.Size, Mode: mode, ModTime: it.ModTime}
+		in := task.Reader(ctxReader{ctx, rc})
+		var sum archive.FileSum
+		if deflated {
+			sum, err = aw.AddDeflated(entry, in, it.CRC32)
+		} else {
+			sum, err = aw.AddEntry(entry, in)
+		}
+		rc.Close()
+		var se *archive.SourceError
+		switch {
+		case err != nil && ctx.Err() != nil:
+			r.fail(report.StepArchive, "", ctx.Err())
+			return nil, false
+		case errors.As(err, &se):
+			cause := fmt.Errorf("%s is damaged: %w", it.Name, se.Err)
+			hint := sourceHint(se.Err)
+			var h fault.Hinted
+			if errors.As(se.Err, &h) {
+				hint = h.Hint()
+			}
+			r.rec(report.Step{Name: it.Step, Status: report.Failed, Cause: cause.Error(), Hint: hint})
+			return nil, false
+		case err != nil:
+			r.fail(report.StepArchive, "", writeErr(tmp, err))
+			return nil, false
+		}
+		if it.Detail != "" {
+			r.rec(report.Step{Name: it.Step, Status: report.OK, Detail: it.Detail})
+		}
+		st.files = append(st.files, state.File{Name: sum.Name, Size: sum.Size, SHA256: sum.SHA256, CRC32: it.CRC32, Stamp: it.Stamp})
 	}
 	r.src = nil
 	for _, sr := range r.sources {
