@@ -16,14 +16,14 @@ import (
 //
 // With gzip, the stream is not compressed again: the gzip member under way ends after
 // the file's tar header, the stream becomes a gzip member of its own (RFC 1952 allows
-// a series of them, and gzip, tar xzf and every gzip reader read them as one), and a
+// a series of them; gzip, tar xzf, zcat and Go's readers read them as one), and a
 // new member takes the rest of the tar. It is still inflated on the way, to check its
 // size and CRC-32 and to compute its SHA-256, so a damaged stream fails as it would
 // with AddEntry (a *SourceError), but the work is that of unzip, not of gzip. Only
 // the bytes the inflater consumed go into the archive: data after the end of the
 // stream, which zip readers ignore too, is left out. With zstd, the stream is
 // inflated and compressed as AddEntry does.
-func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error) {
+func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (_ FileSum, err error) {
 	if !e.Mode.IsRegular() {
 		return FileSum{}, fmt.Errorf("%s: only a regular file can be added deflated", e.Name)
 	}
@@ -32,6 +32,11 @@ func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error
 		defer fr.Close()
 		return w.AddEntry(e, &crcChecker{r: fr, name: e.Name, want: crc, h: crc32.NewIEEE()})
 	}
+	if w.err != nil {
+		return FileSum{}, w.err
+	}
+	// Whatever fails from here leaves a member open or the tar inconsistent.
+	defer func() { w.fail(err) }()
 	hdr, err := tarHeader(e)
 	if err != nil {
 		return FileSum{}, err
@@ -67,8 +72,8 @@ func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (FileSum, error
 		return FileSum{}, err
 	}
 	var trailer [8]byte
-	binary.LittleEndian.PutUint32(trailer[:4], crc)
-	binary.LittleEndian.PutUint32(trailer[4:], uint32(e.Size)) // ISIZE: the size modulo 2^32
+	binary.LittleEndian.PutUint32(trailer[:4], check.h.Sum32()) // the declared one, unless that is 0
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(e.Size))  // ISIZE: the size modulo 2^32
 	if _, err := w.out.Write(trailer[:]); err != nil {
 		return FileSum{}, err
 	}
@@ -116,7 +121,9 @@ func (t *consumedTee) flush() error {
 	return nil
 }
 
-// crcChecker computes the CRC-32 of what r gives and checks it at r's end.
+// crcChecker computes the CRC-32 of what r gives and checks it at r's end against
+// want. A zip that declares 0 is not checked, as archive/zip does not check it
+// (writers that stream leave it 0 in some headers).
 type crcChecker struct {
 	r    io.Reader
 	name string
@@ -130,7 +137,7 @@ type crcChecker struct {
 func (c *crcChecker) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.h.Write(p[:n])
-	if err == io.EOF && c.h.Sum32() != c.want {
+	if err == io.EOF && c.want != 0 && c.h.Sum32() != c.want {
 		return n, fmt.Errorf("%s: CRC-32 %08x, the zip says %08x: the data is damaged", c.name, c.h.Sum32(), c.want)
 	}
 	return n, err

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/gardien/gardien/internal/demo"
 )
@@ -38,6 +40,13 @@ func deflate(t testing.TB, data []byte, level int) []byte {
 // small file, and returns the archive.
 func buildDeflated(t *testing.T, compression string, dump, raw []byte) []byte {
 	t.Helper()
+	return buildDeflatedFrom(t, compression, dump, bytes.NewReader(raw), crc32.ChecksumIEEE(dump))
+}
+
+// buildDeflatedFrom is buildDeflated with the deflate data read from raw, and the
+// CRC-32 that the zip declares.
+func buildDeflatedFrom(t *testing.T, compression string, dump []byte, raw io.Reader, crc uint32) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, compression, 0)
 	if err != nil {
@@ -46,7 +55,7 @@ func buildDeflated(t *testing.T, compression string, dump, raw []byte) []byte {
 	if _, err := w.Add("before.txt", 6, created, strings.NewReader("before")); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(raw), crc32.ChecksumIEEE(dump))
+	sum, err := w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, raw, crc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +109,10 @@ func TestAddDeflatedRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("no tar on this machine")
+	for _, tool := range []string{"tar", "gzip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s on this machine", tool)
+		}
 	}
 	tgz := filepath.Join(t.TempDir(), "20261122.tgz")
 	if err := os.WriteFile(tgz, buildDeflated(t, "gzip", dump.Bytes(), raw), 0o600); err != nil {
@@ -180,9 +191,15 @@ func TestAddDeflatedDataAfterTheStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := deflate(t, dump.Bytes(), 6)
-	for _, n := range []int{1, 2, 3, 4, 7, 8, 9, 16, 4096, 300 << 10} {
+	readers := []func(io.Reader) io.Reader{
+		func(r io.Reader) io.Reader { return r },
+		iotest.OneByteReader,
+		iotest.HalfReader,
+	}
+	for i, n := range []int{1, 2, 3, 4, 7, 8, 9, 16, 4096, 300 << 10} {
 		junk := bytes.Repeat([]byte{0xa5}, n)
-		tgz := buildDeflated(t, "gzip", dump.Bytes(), append(bytes.Clone(raw), junk...))
+		in := readers[i%len(readers)](bytes.NewReader(append(bytes.Clone(raw), junk...)))
+		tgz := buildDeflatedFrom(t, "gzip", dump.Bytes(), in, crc32.ChecksumIEEE(dump.Bytes()))
 		if !bytes.Contains(tgz, raw) {
 			t.Errorf("%d bytes after the stream: the deflate data is not in the archive", n)
 		}
@@ -212,17 +229,98 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// A failed write of the archive is the archive's error, not the source's.
+// A failed write of the archive is the archive's error, not the source's, whether it
+// comes while the inflater still reads (the disk fills up mid-dump) or at the end;
+// and the writer is then unusable: Close does not finish a corrupt archive.
 func TestAddDeflatedWriteError(t *testing.T) {
-	dump := bytes.Repeat([]byte("0123456789abcdef\n"), 200000)
-	w, err := NewWriter(&failAfter{n: 4096}, "gzip", 0)
-	if err != nil {
+	small := bytes.Repeat([]byte("0123456789abcdef\n"), 200000) // 20 KB deflated
+	big := make([]byte, 2<<20)                                  // incompressible
+	rand.NewChaCha8([32]byte{1}).Read(big)
+	for _, sc := range []struct {
+		name string
+		dump []byte
+	}{{"mid-stream", big}, {"at the end", small}} {
+		t.Run(sc.name, func(t *testing.T) {
+			w, err := NewWriter(&failAfter{n: 4096}, "gzip", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(sc.dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(deflate(t, sc.dump, 1)), crc32.ChecksumIEEE(sc.dump))
+			var se *SourceError
+			if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "no space left") {
+				t.Errorf("err = %v, want the write error, not a SourceError", err)
+			}
+			if err := w.Close(&Manifest{Gardien: "test", Job: "db", Run: "ab12", Created: created}); err == nil {
+				t.Error("Close succeeded after a failed AddDeflated")
+			}
+		})
+	}
+}
+
+// After a damaged source, the writer refuses to go on: nothing can close the
+// archive as a good one.
+func TestWriterUnusableAfterAFailure(t *testing.T) {
+	dump := []byte("COPY t FROM stdin;\n1\n\\.\n")
+	for _, sc := range []struct {
+		name string
+		add  func(w *Writer) error
+	}{
+		{"AddDeflated with a wrong CRC-32", func(w *Writer) error {
+			_, err := w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(deflate(t, dump, 6)), crc32.ChecksumIEEE(dump)+1)
+			return err
+		}},
+		{"Add of a short file", func(w *Writer) error {
+			_, err := w.Add("dump.sql", 100, created, bytes.NewReader(dump))
+			return err
+		}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			w, err := NewWriter(io.Discard, "gzip", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sc.add(w); err == nil {
+				t.Fatal("no error")
+			}
+			if _, err := w.Add("other.txt", 2, created, strings.NewReader("ok")); err == nil {
+				t.Error("Add succeeded after a failure")
+			}
+			if err := w.Close(&Manifest{Gardien: "test", Job: "db", Run: "ab12", Created: created}); err == nil {
+				t.Error("Close succeeded after a failure")
+			}
+		})
+	}
+}
+
+// A zip that declares the CRC-32 0 is not checked against it, as archive/zip does
+// not; the member's trailer then holds the CRC-32 computed, and the archive reads.
+func TestAddDeflatedCRCNotDeclared(t *testing.T) {
+	dump := bytes.Repeat([]byte("2026\tcommande\n"), 5000)
+	tgz := buildDeflatedFrom(t, "gzip", dump, bytes.NewReader(deflate(t, dump, 6)), 0)
+	dir := t.TempDir()
+	if _, err := Extract(bytes.NewReader(tgz), dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.AddDeflated(Entry{Name: "dump.sql", Size: int64(len(dump)), Mode: 0o600, ModTime: created}, bytes.NewReader(deflate(t, dump, 1)), crc32.ChecksumIEEE(dump))
-	var se *SourceError
-	if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "no space left") {
-		t.Errorf("err = %v, want the write error, not a SourceError", err)
+	if got, err := os.ReadFile(filepath.Join(dir, "dump.sql")); err != nil || !bytes.Equal(got, dump) {
+		t.Errorf("dump.sql = %d bytes, %v", len(got), err)
+	}
+}
+
+// Every member header says "no time" (0), as gzip -n does.
+func TestGzipMembersWithoutTime(t *testing.T) {
+	dump := bytes.Repeat([]byte("x"), 1000)
+	tgz := buildDeflated(t, "gzip", dump, deflate(t, dump, 6))
+	n := 0
+	for i := 0; i+10 <= len(tgz); i++ {
+		if tgz[i] == 0x1f && tgz[i+1] == 0x8b && tgz[i+2] == 8 && tgz[i+3] == 0 {
+			n++
+			if mtime := tgz[i+4 : i+8]; !bytes.Equal(mtime, []byte{0, 0, 0, 0}) {
+				t.Errorf("member header at %d has the time %x", i, mtime)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d member headers found, want 3", n)
 	}
 }
 

@@ -30,6 +30,10 @@ type Writer struct {
 	links []Link
 	// gzip: the level of the members this writer compresses itself, 0 with zstd.
 	gzipLevel int
+	// err is the first error that left the archive unusable: every later call
+	// returns it, so that a caller that goes on cannot close a corrupt archive
+	// as a good one.
+	err error
 }
 
 // target is a writer whose destination changes.
@@ -97,6 +101,9 @@ func newGzip(w io.Writer, level int) (*pgzip.Writer, error) {
 	if err := gz.SetConcurrency(gzipBlockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
+	// No time in the member header (0), as gzip -n writes it: pgzip would write the
+	// zero time.Time's, which is not 0.
+	gz.ModTime = time.Unix(0, 0)
 	return gz, nil
 }
 
@@ -138,7 +145,11 @@ type Entry struct {
 // AddEntry archives e. A regular file's content is size bytes read from r, as for
 // Add; a directory or a symbolic link has none (r is nil). Links are listed in the
 // manifest with their target, so that a restore can check them too.
-func (w *Writer) AddEntry(e Entry, r io.Reader) (FileSum, error) {
+func (w *Writer) AddEntry(e Entry, r io.Reader) (_ FileSum, err error) {
+	if w.err != nil {
+		return FileSum{}, w.err
+	}
+	defer func() { w.fail(err) }()
 	hdr, err := tarHeader(e)
 	if err != nil {
 		return FileSum{}, err
@@ -175,7 +186,7 @@ func tarHeader(e Entry) (*tar.Header, error) {
 	case e.Mode&fs.ModeSymlink != 0:
 		hdr.Typeflag, hdr.Size, hdr.Linkname = tar.TypeSymlink, 0, e.Link
 	case !e.Mode.IsRegular():
-		return nil, fmt.Errorf("%s: cannot archive a %v", e.Name, e.Mode.Type())
+		return nil, &notArchivable{e.Name, e.Mode}
 	}
 	return hdr, nil
 }
@@ -226,12 +237,34 @@ func tarMode(m fs.FileMode) int64 {
 	return v
 }
 
+// fail records err, unless it is a refusal that wrote nothing (a file type that
+// cannot be archived).
+func (w *Writer) fail(err error) {
+	var ne *notArchivable
+	if err != nil && w.err == nil && !errors.As(err, &ne) {
+		w.err = err
+	}
+}
+
+// notArchivable is an entry refused before anything was written.
+type notArchivable struct {
+	name string
+	mode fs.FileMode
+}
+
+func (e *notArchivable) Error() string {
+	return fmt.Sprintf("%s: cannot archive a %v", e.name, e.mode.Type())
+}
+
 // Files returns the checksums of the files added so far.
 func (w *Writer) Files() []FileSum { return w.files }
 
 // Close writes the manifest (its Files are set from what was added), then closes the
 // tar and the compressor, in that order, checking each.
 func (w *Writer) Close(m *Manifest) error {
+	if w.err != nil {
+		return w.err
+	}
 	m.Files = w.files
 	m.Links = w.links
 	var buf bytes.Buffer // a few hundred bytes

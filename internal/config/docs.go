@@ -201,7 +201,8 @@ var keyDocs = map[string]keyDoc{
 			{"`compression = \"zstd\"`", map[string][]string{"job.archive": {`compression = "zstd"`}}},
 		}},
 	"job.archive.compression": {text: "`gzip` (a standard .tgz, compressed on every core) or `zstd` (smaller and faster; `tar --zstd -xf` opens it)."},
-	"job.archive.level":       {text: "The compression level: 0 for the compressor's default, 1 (fast) to 9 (small) for gzip, 1 to 22 for zstd."},
+	"job.archive.level": {text: "The compression level: 0 for the compressor's default, 1 (fast) to 9 (small) for gzip, 1 to 22 for zstd. " +
+		"With gzip it applies to what gardien compresses: a zip's dump keeps the zip's compression unless `recompress = true`."},
 	"job.archive.recompress": {text: "With gzip, a dump that the zip holds deflated (as every export does) goes into the .tgz " +
 		"as the zip holds it, in a gzip member of its own: the archive is about the zip's size, and it is made at " +
 		"the speed of unzip (the dump is still inflated on the way, to check its CRC-32 and compute its SHA-256). " +

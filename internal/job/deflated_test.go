@@ -4,14 +4,18 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gardien/gardien/internal/archive"
+	"github.com/gardien/gardien/internal/demo"
 	"github.com/gardien/gardien/internal/report"
 	"github.com/gardien/gardien/internal/testutil"
 )
@@ -161,5 +165,81 @@ func TestArchiveDeflatedBombThatLies(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(f.job().Archive.StagingDir); len(ents) != 0 {
 		t.Errorf("staging left %v", ents)
+	}
+}
+
+// The zips that servers really send, made by the programs that make them: Info-ZIP's
+// zip (export scripts) at its default and fastest levels, and Python's zipfile (Odoo's
+// backups). Each archive holds the zip's deflate data as it is, passes gzip -t, and
+// gives back the dump with the system's tar. (.ci/run installs zip and python3.)
+func TestArchiveFromRealZipProducers(t *testing.T) {
+	for _, tool := range []string{"tar", "gzip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s on this machine", tool)
+		}
+	}
+	var d bytes.Buffer
+	if err := demo.WriteDump(&d, 4<<20, 7); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	sql := filepath.Join(work, "dump.sql")
+	if err := os.WriteFile(sql, d.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	producers := []struct {
+		name string
+		argv []string
+	}{
+		{"zip -6", []string{"zip", "-q", "-6", "-j", "-X", "{out}", sql}},
+		{"zip -1", []string{"zip", "-q", "-1", "-j", "-X", "{out}", sql}},
+		{"python zipfile", []string{"python3", "-c", "import sys, zipfile\n" +
+			"with zipfile.ZipFile(sys.argv[1], 'w', compression=zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[2], 'dump.sql')", "{out}", sql}},
+	}
+	ran := 0
+	for i, p := range producers {
+		t.Run(p.name, func(t *testing.T) {
+			if _, err := exec.LookPath(p.argv[0]); err != nil {
+				t.Skipf("no %s on this machine", p.argv[0])
+			}
+			out := filepath.Join(work, fmt.Sprintf("%d.zip", i))
+			argv := slices.Clone(p.argv)
+			for k := range argv {
+				argv[k] = strings.ReplaceAll(argv[k], "{out}", out)
+			}
+			if b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v: %s", p.name, err, b)
+			}
+			z, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFixture(t, z)
+			if res := f.run(); res.Outcome() != report.Success {
+				t.Fatalf("outcome %v: %v", res.Outcome(), stepNames(res))
+			}
+			tgz := filepath.Join(f.dest, "20261122.tgz")
+			b, err := os.ReadFile(tgz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(b, zipRaw(t, z, "dump.sql")) {
+				t.Error("the archive does not hold the zip's deflate data")
+			}
+			if out, err := exec.Command("gzip", "-t", tgz).CombinedOutput(); err != nil {
+				t.Fatalf("gzip -t: %v: %s", err, out)
+			}
+			dir := t.TempDir()
+			if out, err := exec.Command("tar", "xzf", tgz, "-C", dir).CombinedOutput(); err != nil {
+				t.Fatalf("tar xzf: %v: %s", err, out)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, "dump.sql")); err != nil || !bytes.Equal(got, d.Bytes()) {
+				t.Errorf("tar xzf gives a dump.sql of %d bytes (%v), want the %d of the source", len(got), err, d.Len())
+			}
+			ran++
+		})
+	}
+	if ran == 0 {
+		t.Skip("neither zip nor python3 on this machine")
 	}
 }

@@ -249,7 +249,7 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 	p("- The dump is not compressed again: the zip already holds it deflated, and a gzip file is a series of members\n")
 	p("  (RFC 1952), each a deflate stream with a CRC-32 and a size. gardien ends the member under way after the dump's\n")
 	p("  tar header, copies the zip entry's deflate data as a member of its own (the zip gives its CRC-32 and size), and\n")
-	p("  compresses the rest of the tar (padding, MANIFEST) in a third member: `tar xzf`, gzip and every gzip reader\n")
+	p("  compresses the rest of the tar (padding, MANIFEST) in a third member: `tar xzf`, gzip and Go's gzip reader\n")
 	p("  read it as one stream. On the way, the deflate data is inflated (klauspost/compress) to check the dump's size\n")
 	p("  and CRC-32 and compute its SHA-256 for the MANIFEST: the work of unzip and sha256sum, not of gzip. The archive\n")
 	p("  is then the size of the zip's entry: as small as gzip -6 when the zip was made at zlib's default level (the zip\n")
