@@ -200,7 +200,7 @@ var keyDocs = map[string]keyDoc{
 		when: []variant{
 			{"`compression = \"zstd\"`", map[string][]string{"job.archive": {`compression = "zstd"`}}},
 		}},
-	"job.archive.compression": {text: "`gzip` (a standard .tgz, compressed on every core) or `zstd` (smaller and faster; `tar --zstd -xf` opens it)."},
+	"job.archive.compression": {text: "`gzip` (a standard .tgz: what gardien compresses is compressed on every core, a zip's dump keeps the zip's compression, see `recompress`) or `zstd` (smaller and faster; `tar --zstd -xf` opens it)."},
 	"job.archive.level": {text: "The compression level: 0 for the compressor's default, 1 (fast) to 9 (small) for gzip, 1 to 22 for zstd. " +
 		"With gzip it applies to what gardien compresses: a zip's dump keeps the zip's compression unless `recompress = true`."},
 	"job.archive.recompress": {text: "With gzip, a dump that the zip holds deflated (as every export does) goes into the .tgz " +
