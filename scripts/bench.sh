@@ -250,6 +250,17 @@ for item in $BENCH_SIZE; do
   rm -f "$sftp_root/recompress/$name"
   mv "$sftp_root/gardien/$name" "$BENCH_DIR/upload/$name"
 
+  # Untimed: the zip's deflate data (what gardien's archive holds of the dump) against
+  # the deflate data of gzip -6 (what tar czf holds): sizes, and whether the same bytes.
+  deflate_meta=$BENCH_DIR/dumps/dump-$size.deflate
+  if [ ! "$deflate_meta" -nt "$BENCH_DIR/dumps/dump-$size.zip" ]; then
+    say "== $size: the zip's deflate data against gzip -6's"
+    unzip -p "$BENCH_DIR/dumps/dump-$size.zip" dump.sql | gzip -6 -n |
+      "$helper" deflate -zip "$BENCH_DIR/dumps/dump-$size.zip" >"$deflate_meta.tmp"
+    mv "$deflate_meta.tmp" "$deflate_meta"
+  fi
+  cat "$deflate_meta" >>"$out/info.meta"
+
   say "== $size: the same dump again (unchanged)"
   rm -f "$BENCH_DIR/gardien.log"
   timed "$out/unchanged-1" 3 "$gardien" --config "$BENCH_DIR/unchanged.toml" run

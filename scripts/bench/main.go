@@ -6,6 +6,7 @@
 //	bench dump   -size 1GB -out DIR/dump.zip      a zip holding dump.sql (plain SQL)
 //	bench serve  -root DIR -ca FILE -url-file F   serve DIR over HTTPS on 127.0.0.1
 //	bench put    -config FILE -file F             gardien's upload step alone
+//	bench deflate -zip Z < gzip-6-n-of-the-dump   the zip's deflate data against gzip -6's
 //	bench report -dir RUNS -out FILE ...          medians, ratios, the Markdown page
 package main
 
@@ -27,6 +28,8 @@ func main() {
 		err = cmdServe(args)
 	case "put":
 		err = cmdPut(args)
+	case "deflate":
+		err = cmdDeflate(args)
 	case "report":
 		err = cmdReport(args)
 	default:
@@ -39,6 +42,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench dump|serve|put|report [flags] (see scripts/bench.sh)")
+	fmt.Fprintln(os.Stderr, "usage: bench dump|serve|put|deflate|report [flags] (see scripts/bench.sh)")
 	os.Exit(2)
 }

@@ -102,6 +102,7 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 	type row struct {
 		size          string
 		dump, zip     int64
+		info          map[string]string
 		g, s, u, r    []measure
 		c             []measure // gardien run with recompress = true
 		rs            []measure // rclone, then sync of the file
@@ -117,6 +118,7 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 		}
 		var rw row
 		rw.size = size
+		rw.info = info
 		rw.dump, _ = strconv.ParseInt(info["dump_bytes"], 10, 64)
 		rw.zip, _ = strconv.ParseInt(info["zip_bytes"], 10, 64)
 		for _, x := range []struct {
@@ -227,6 +229,13 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 		}
 		ga, sa := median(rw.g, metaf("archive_bytes")), median(rw.s, metaf("archive_bytes"))
 		p("| archive no larger than gzip -6's (%s) | %s (%+.0f B) | %s |\n", report.Bytes(rw.dump), ratio(ga, sa), ga-sa, mark(ga <= sa*targetArchive))
+		if zd, gd := metaNum(rw.info, "zip_deflate_bytes"), metaNum(rw.info, "gzip6_deflate_bytes"); !math.IsNaN(zd) && !math.IsNaN(gd) {
+			same := ""
+			if rw.info["deflate_identical"] == "true" {
+				same = ", the same bytes"
+			}
+			p("| (for information, %s) the dump's deflate data in gardien's archive (the zip's) / gzip -6's | %s (%.0f B / %.0f B%s) | |\n", report.Bytes(rw.dump), ratio(zd, gd), zd, gd, same)
+		}
 		if len(rw.c) > 0 {
 			cw, ca := median(rw.c, measure.wallf), median(rw.c, metaf("archive_bytes"))
 			p("| (recompress = true, for information, %s) whole run / shell pipeline; archive / gzip -6's | %s; %s | |\n", report.Bytes(rw.dump), ratio(cw, sw), ratio(ca, sa))
@@ -242,9 +251,10 @@ func writeReport(w io.Writer, dir string, top map[string]string) error {
 	}
 
 	p("\nBy default gardien's archive differs from the pipeline's by a few hundred bytes that are not the dump's\n")
-	p("compression: the dump's deflate data is the zip's, and Info-ZIP's `zip -6` writes the same deflate as `gzip -6`;\n")
-	p("but gardien's MANIFEST (job, run, host, source, date and the SHA-256, about 250 B) is larger than the pipeline's\n")
-	p("`dump.sql.sha256` (75 B), and the dump's gzip member has a header and a trailer of its own (18 B).\n")
+	p("compression: the dump's deflate data is the zip's, which the row \"the dump's deflate data\" compares with\n")
+	p("`gzip -6 -n`'s of the same dump (Info-ZIP's `zip -6` and gzip write the same deflate); but gardien's MANIFEST\n")
+	p("(job, run, host, source, date and the SHA-256, about 250 B) is larger than the pipeline's `dump.sql.sha256`\n")
+	p("(75 B), and the dump's gzip member has a header and a trailer of its own (18 B).\n")
 	p("\n## How gardien does it\n\n")
 	p("- The dump is not compressed again: the zip already holds it deflated, and a gzip file is a series of members\n")
 	p("  (RFC 1952), each a deflate stream with a CRC-32 and a size. gardien ends the member under way after the dump's\n")
@@ -457,6 +467,15 @@ func metaf(key string) func(measure) float64 {
 		}
 		return f
 	}
+}
+
+// metaNum is the number noted under key, or NaN.
+func metaNum(meta map[string]string, key string) float64 {
+	f, err := strconv.ParseFloat(meta[key], 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return f
 }
 
 func median(ms []measure, f func(measure) float64) float64 {
