@@ -37,12 +37,8 @@ func (w *Writer) AddDeflated(e Entry, raw io.Reader, crc uint32) (_ FileSum, err
 	}
 	// Whatever fails from here leaves a member open or the tar inconsistent.
 	defer func() { w.fail(err) }()
-	hdr, err := tarHeader(e)
-	if err != nil {
+	if _, err := w.writeHeader(e); err != nil {
 		return FileSum{}, err
-	}
-	if err := w.tw.WriteHeader(hdr); err != nil {
-		return FileSum{}, fmt.Errorf("tar header %s: %w", e.Name, err)
 	}
 	// End the member under way: it holds the tar up to this file's header.
 	if err := w.comp.Close(); err != nil {

@@ -150,12 +150,9 @@ func (w *Writer) AddEntry(e Entry, r io.Reader) (_ FileSum, err error) {
 		return FileSum{}, w.err
 	}
 	defer func() { w.fail(err) }()
-	hdr, err := tarHeader(e)
+	hdr, err := w.writeHeader(e)
 	if err != nil {
 		return FileSum{}, err
-	}
-	if err := w.tw.WriteHeader(hdr); err != nil {
-		return FileSum{}, fmt.Errorf("tar header %s: %w", e.Name, err)
 	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
@@ -165,6 +162,18 @@ func (w *Writer) AddEntry(e Entry, r io.Reader) (_ FileSum, err error) {
 		return FileSum{Name: e.Name}, nil
 	}
 	return w.copyContent(e.Name, e.Size, r)
+}
+
+// writeHeader writes the tar header of e.
+func (w *Writer) writeHeader(e Entry) (*tar.Header, error) {
+	hdr, err := tarHeader(e)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return nil, fmt.Errorf("tar header %s: %w", e.Name, err)
+	}
+	return hdr, nil
 }
 
 // tarHeader is the tar header of e.
